@@ -1,0 +1,43 @@
+"""The canonical fields of a call (DESIGN §3) and the common alias names the generic format accepts."""
+
+from __future__ import annotations
+
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "request_id",
+    "trace_id",
+    "started_at",
+    "task_type",
+    "requested_model",
+    "served_model",
+    "provider",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "latency_ms",
+    "status",
+    "escalated",
+    "quality_passed",
+    "reported_cost_usd",
+    "service_tier",
+    "user_id",
+    "team",
+    "feature",
+    "tags",
+)
+
+# canonical field -> other names accepted for it, in priority order (the canonical name always wins).
+GENERIC_ALIASES: dict[str, tuple[str, ...]] = {
+    "started_at": ("timestamp", "ts", "start_time"),
+    "served_model": ("model", "response_model"),
+    "input_tokens": ("prompt_tokens",),
+    "output_tokens": ("completion_tokens",),
+    "cached_input_tokens": ("cached_tokens",),
+    "reported_cost_usd": ("cost_usd",),
+}
+
+
+def accepted_names(field: str) -> tuple[str, ...]:
+    """The names a generic file may use for a canonical field, canonical first."""
+    return (field, *GENERIC_ALIASES.get(field, ()))

@@ -1,0 +1,57 @@
+"""Log-format readers behind one small protocol.
+
+A reader turns one file into the temp table ``ingest_stage``: the canonical fields of DESIGN §3 as text (absent
+fields NULL), plus ``source_line``, ``raw_text`` (the record as read, when the reader has it), ``is_malformed`` and
+``reader_reason``. Typing, validation, dedup and loading are shared (ingest/load.py, queries/sql/ingest/).
+Readers are picked by content sniffing, or by name with ``--format``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+
+from ingest.formats.generic import GenericReader
+
+class UnknownFormatError(ValueError):
+    """No reader recognised a file (or --format named no reader)."""
+
+
+class Reader(Protocol):
+    name: str
+    description: str
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """Whether this reader recognises the file from its name and first bytes (already decompressed)."""
+        ...
+
+    def stage(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        """Create or replace the temp table ingest_stage from the file."""
+        ...
+
+    def locate(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        """When ingest_typed has rejected rows: fix their source_line / raw_text if staging could not know them."""
+        ...
+
+
+READERS: tuple[Reader, ...] = (GenericReader(),)
+
+
+def reader_named(name: str) -> Reader:
+    for reader in READERS:
+        if reader.name == name:
+            return reader
+    raise UnknownFormatError(f"unknown format {name!r}; known formats: {', '.join(r.name for r in READERS)}")
+
+
+def detect(path: Path, head: bytes) -> Reader:
+    for reader in READERS:
+        if reader.sniff(path, head):
+            return reader
+    raise UnknownFormatError(
+        f"{path}: no reader recognises this file; known formats: "
+        + ", ".join(f"{r.name} ({r.description})" for r in READERS)
+        + ". Use --format to force one."
+    )

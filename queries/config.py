@@ -1,0 +1,202 @@
+"""The price book and the routing map: one validating declaration of what each YAML file may say.
+
+Both files are parsed with ``yaml.safe_load`` and validated by pydantic models that forbid unknown keys.
+Every error is a :class:`ConfigError` naming the file and the key path (``models.gpt-4o.prices[1].input``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+DEFAULT_PRICES = CONFIG_DIR / "prices.yaml"
+DEFAULT_ROUTING = CONFIG_DIR / "routing.yaml"
+MAX_CONFIG_BYTES = 2_000_000
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key path."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PriceVariant(_Strict):
+    """Prices (USD per 1M tokens) that override the standard ones; a missing key inherits the standard price."""
+
+    input: float | None = Field(default=None, ge=0)
+    output: float | None = Field(default=None, ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+    reasoning: float | None = Field(default=None, ge=0)
+
+
+class PriceEntry(_Strict):
+    """One effective-dated price of a model, USD per 1M tokens."""
+
+    effective_from: dt.date
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+    reasoning: float | None = Field(default=None, ge=0)
+    batch: PriceVariant | None = None
+    flex: PriceVariant | None = None
+    priority: PriceVariant | None = None
+    above_tokens: int | None = Field(default=None, gt=0)
+    above: PriceVariant | None = None
+
+    @model_validator(mode="after")
+    def _above_pair(self) -> PriceEntry:
+        if (self.above_tokens is None) != (self.above is None):
+            raise ValueError("above_tokens and above must be given together")
+        return self
+
+
+VARIANTS = ("batch", "flex", "priority")
+
+
+class ModelPrices(_Strict):
+    provider: str | None = None
+    context_window: int | None = Field(default=None, gt=0)
+    aliases: list[str] = Field(default_factory=list)
+    prices: list[PriceEntry] = Field(min_length=1)
+
+    @field_validator("prices")
+    @classmethod
+    def _oldest_first(cls, prices: list[PriceEntry]) -> list[PriceEntry]:
+        dates = [entry.effective_from for entry in prices]
+        if dates != sorted(set(dates)):
+            raise ValueError("prices must be ordered oldest first, one entry per effective_from date")
+        return prices
+
+
+class PriceBook(_Strict):
+    models: dict[str, ModelPrices]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> PriceBook:
+        owner: dict[str, str] = {}
+        for model, spec in self.models.items():
+            for name in [model, *spec.aliases]:
+                key = name.lower()
+                if key in owner and owner[key] != model:
+                    raise ValueError(f"alias {name!r} of {model!r} is already a name of {owner[key]!r}")
+                owner[key] = model
+        return self
+
+
+class DriftRule(_Strict):
+    threshold: float = Field(default=0.15, ge=0)
+    mode: Literal["relative", "absolute"] = "relative"
+    window: str = "1d"
+    min_requests: int = Field(default=50, ge=1)
+    baseline_days: int = Field(default=7, ge=1)
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, window: str) -> str:
+        if not re.fullmatch(r"[1-9][0-9]*[mhd]", window):
+            raise ValueError("window must look like 30m, 6h or 1d")
+        return window
+
+    @property
+    def window_seconds(self) -> int:
+        unit = {"m": 60, "h": 3600, "d": 86400}[self.window[-1]]
+        return int(self.window[:-1]) * unit
+
+
+class TaskProfile(_Strict):
+    tier: str
+    baseline_escalation_rate: float | None = Field(default=None, ge=0, le=1)
+    blast_radius: Literal["low", "medium", "high"] = "medium"
+    expected_output_tokens: int | None = Field(default=None, ge=0)
+    quality_gate: str | None = None
+    requests_per_day: float | None = Field(default=None, ge=0)
+
+
+class Routing(_Strict):
+    tiers: dict[str, list[str]]
+    default_tier: str
+    context_guard_ratio: float = Field(default=0.8, gt=0, le=1)
+    drift: DriftRule = Field(default_factory=DriftRule)
+    tasks: dict[str, TaskProfile] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _tiers_known(self) -> Routing:
+        if not self.tiers:
+            raise ValueError("tiers must name at least one tier")
+        seen: dict[str, str] = {}
+        for tier, models in self.tiers.items():
+            if not models:
+                raise ValueError(f"tier {tier!r} lists no model")
+            for model in models:
+                if model in seen:
+                    raise ValueError(f"model {model!r} is in both {seen[model]!r} and {tier!r}")
+                seen[model] = tier
+        if self.default_tier not in self.tiers:
+            raise ValueError(f"default_tier {self.default_tier!r} is not one of the tiers {list(self.tiers)}")
+        for task, profile in self.tasks.items():
+            if profile.tier not in self.tiers:
+                raise ValueError(f"tasks.{task}.tier {profile.tier!r} is not one of the tiers {list(self.tiers)}")
+        return self
+
+    def tier_of_task(self, task_type: str) -> str:
+        profile = self.tasks.get(task_type)
+        return profile.tier if profile else self.default_tier
+
+
+def _key_path(location: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read ({error.strerror})") from error
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {size} bytes is over the {MAX_CONFIG_BYTES} byte limit for a config file")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} not valid YAML: {getattr(error, 'problem', error)}") from error
+
+
+def _validate(path: Path, model: type[ModelT]) -> ModelT:
+    data = _read_yaml(path)
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = "unknown key"
+            problems.append(f"{path}: {_key_path(item['loc'])}: {message}")
+        raise ConfigError("\n".join(problems)) from None
+
+
+def load_price_book(path: str | os.PathLike[str] | None = None) -> PriceBook:
+    """The price book at ``path``, else ``$TIERSCOPE_PRICES``, else the shipped default."""
+    return _validate(Path(path or os.environ.get("TIERSCOPE_PRICES") or DEFAULT_PRICES), PriceBook)
+
+
+def load_routing(path: str | os.PathLike[str] | None = None) -> Routing:
+    """The routing map at ``path``, else ``$TIERSCOPE_ROUTING``, else the shipped default."""
+    return _validate(Path(path or os.environ.get("TIERSCOPE_ROUTING") or DEFAULT_ROUTING), Routing)
+

@@ -1,0 +1,254 @@
+"""Opening a tierscope database: the stored tables, the config tables and the SQL layer, in that order.
+
+The SQL layer is the files under ``queries/sql``: one view (or, when it takes arguments, one table macro) per file,
+registered in dependency order. A file whose first line is ``-- params: a, b`` becomes ``create macro name(a, b)
+as table ...``; any other file becomes ``create view name as ...``. Config tables (``cfg_*``) are rewritten from the
+YAML files on every open, so a ``--prices`` / ``--routing`` override applies to that process only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from queries.config import VARIANTS, PriceBook, PriceEntry, PriceVariant, Routing, load_price_book, load_routing
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+DEFAULT_DB = "tierscope.duckdb"
+
+# Dependency order: each file may use only what comes before it.
+SQL_LAYERS: tuple[str, ...] = (
+    "schema/tables.sql",
+    "staging/macros.sql",
+    "ingest/macros.sql",
+    "staging/stg_requests.sql",
+    "staging/stg_model_names.sql",
+    "staging/stg_prices.sql",
+    "staging/stg_tier_models.sql",
+    "intermediate/int_priced_calls.sql",
+    "intermediate/int_traces.sql",
+    "intermediate/int_calls_in_scope.sql",
+    "intermediate/int_traces_in_scope.sql",
+    "marts/mart_task_costs.sql",
+    "marts/mart_cost_by.sql",
+    "marts/mart_daily_cost.sql",
+    "marts/mart_tier_mix.sql",
+    "marts/mart_escalation_by_window.sql",
+    "marts/mart_drift_flags.sql",
+    "marts/mart_unpriced_models.sql",
+    "marts/mart_data_quality.sql",
+    "marts/mart_cost_reconciliation.sql",
+)
+
+
+def sql_text(relative_path: str) -> str:
+    """The text of one SQL file under queries/sql."""
+    return (SQL_DIR / relative_path).read_text(encoding="utf-8")
+
+
+def execute_file(
+    con: duckdb.DuckDBPyConnection, relative_path: str, params: dict[str, object] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Run one SQL file, binding the named parameters it uses ($name) from ``params``."""
+    text = sql_text(relative_path)
+    used = {name: value for name, value in (params or {}).items() if re.search(rf"\${name}\b", text)}
+    return con.execute(text, used)
+
+
+def _definition(relative_path: str) -> str:
+    text = sql_text(relative_path)
+    name = Path(relative_path).stem
+    if relative_path.startswith("schema/") or relative_path.endswith("macros.sql"):
+        return text
+    first_line = text.splitlines()[0]
+    if first_line.startswith("-- params:"):
+        params = first_line.removeprefix("-- params:").strip()
+        return f"create or replace macro {name}({params}) as table\n{text}"
+    return f"create or replace view {name} as\n{text}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a process opened the database with."""
+
+    db_path: str
+    price_book: PriceBook
+    routing: Routing
+
+
+def resolve_db_path(db_path: str | os.PathLike[str] | None) -> str:
+    return str(db_path or os.environ.get("TIERSCOPE_DB") or DEFAULT_DB)
+
+
+def connect(
+    db_path: str | os.PathLike[str] | None = None,
+    prices_path: str | os.PathLike[str] | None = None,
+    routing_path: str | os.PathLike[str] | None = None,
+    *,
+    price_book: PriceBook | None = None,
+    routing: Routing | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database read-write with its config tables and SQL layer in place."""
+    price_book = price_book or load_price_book(prices_path)
+    routing = routing or load_routing(routing_path)
+    path = resolve_db_path(db_path)
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(path)
+    # Calls are stored as UTC; timestamps given without a zone are read as UTC in every cursor too.
+    con.execute("set global TimeZone = 'UTC'")
+    con.execute("begin")
+    try:
+        con.execute(sql_text("schema/tables.sql"))
+        load_config_tables(con, price_book, routing)
+        for relative_path in SQL_LAYERS[1:]:
+            con.execute(_definition(relative_path))
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        con.close()
+        raise
+    return con
+
+
+def _price_rows(model: str, entry: PriceEntry) -> list[dict[str, object]]:
+    """One row per price variant x context band of one effective-dated entry, inheritance applied."""
+    base: dict[str, float | None] = {
+        "input": entry.input,
+        "output": entry.output,
+        "cached_input": entry.cached_input,
+        "cache_write": entry.cache_write,
+        "reasoning": entry.reasoning,
+    }
+
+    def overlay(prices: dict[str, float | None], variant: PriceVariant | None) -> dict[str, float | None]:
+        if variant is None:
+            return prices
+        given = variant.model_dump(exclude_none=True)
+        return {key: given.get(key, value) for key, value in prices.items()}
+
+    rows = []
+    for variant_name in ("standard", *VARIANTS):
+        variant_prices = overlay(base, getattr(entry, variant_name, None))
+        bands = [(False, variant_prices)]
+        if entry.above is not None:
+            bands.append((True, overlay(variant_prices, entry.above)))
+        for is_long_context, prices in bands:
+            rows.append(
+                {
+                    "model": model,
+                    "price_variant": variant_name,
+                    "effective_from": dt.datetime.combine(entry.effective_from, dt.time()),
+                    "is_long_context": is_long_context,
+                    "long_context_above_tokens": entry.above_tokens,
+                    **{f"{key}_usd_per_1m_tokens": value for key, value in prices.items()},
+                }
+            )
+    return rows
+
+
+def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table]:
+    """The config files as small Arrow tables, one per cfg_* table."""
+    models = [
+        {"model": name, "provider": spec.provider, "context_window": spec.context_window}
+        for name, spec in price_book.models.items()
+    ]
+    aliases = [
+        {"model": name, "alias": alias}
+        for name, spec in price_book.models.items()
+        for alias in [*spec.aliases, *([f"{spec.provider}/{name}"] if spec.provider else [])]
+    ]
+    prices = [row for name, spec in price_book.models.items() for entry in spec.prices for row in _price_rows(name, entry)]
+    tiers = [
+        {"tier": tier, "tier_rank": tier_rank, "model": model, "model_rank": model_rank}
+        for tier_rank, (tier, tier_models) in enumerate(routing.tiers.items(), start=1)
+        for model_rank, model in enumerate(tier_models, start=1)
+    ]
+    tasks = [
+        {
+            "task_type": task_type,
+            "tier": profile.tier,
+            "baseline_escalation_rate": profile.baseline_escalation_rate,
+            "blast_radius": profile.blast_radius,
+            "expected_output_tokens": profile.expected_output_tokens,
+            "quality_gate": profile.quality_gate,
+            "requests_per_day": profile.requests_per_day,
+        }
+        for task_type, profile in routing.tasks.items()
+    ]
+    settings = [
+        {
+            "default_tier": routing.default_tier,
+            "context_guard_ratio": routing.context_guard_ratio,
+            "drift_threshold": routing.drift.threshold,
+            "drift_mode": routing.drift.mode,
+            "drift_window_seconds": routing.drift.window_seconds,
+            "drift_min_requests": routing.drift.min_requests,
+            "drift_baseline_days": routing.drift.baseline_days,
+        }
+    ]
+    schemas = {
+        "cfg_models": pa.schema([("model", pa.string()), ("provider", pa.string()), ("context_window", pa.int64())]),
+        "cfg_model_aliases": pa.schema([("model", pa.string()), ("alias", pa.string())]),
+        "cfg_prices": pa.schema(
+            [
+                ("model", pa.string()),
+                ("price_variant", pa.string()),
+                ("effective_from", pa.timestamp("us")),
+                ("is_long_context", pa.bool_()),
+                ("long_context_above_tokens", pa.int64()),
+                *[
+                    (f"{key}_usd_per_1m_tokens", pa.float64())
+                    for key in ("input", "output", "cached_input", "cache_write", "reasoning")
+                ],
+            ]
+        ),
+        "cfg_tiers": pa.schema(
+            [("tier", pa.string()), ("tier_rank", pa.int32()), ("model", pa.string()), ("model_rank", pa.int32())]
+        ),
+        "cfg_tasks": pa.schema(
+            [
+                ("task_type", pa.string()),
+                ("tier", pa.string()),
+                ("baseline_escalation_rate", pa.float64()),
+                ("blast_radius", pa.string()),
+                ("expected_output_tokens", pa.int64()),
+                ("quality_gate", pa.string()),
+                ("requests_per_day", pa.float64()),
+            ]
+        ),
+        "cfg_settings": pa.schema(
+            [
+                ("default_tier", pa.string()),
+                ("context_guard_ratio", pa.float64()),
+                ("drift_threshold", pa.float64()),
+                ("drift_mode", pa.string()),
+                ("drift_window_seconds", pa.int64()),
+                ("drift_min_requests", pa.int64()),
+                ("drift_baseline_days", pa.int64()),
+            ]
+        ),
+    }
+    rows = {
+        "cfg_models": models,
+        "cfg_model_aliases": aliases,
+        "cfg_prices": prices,
+        "cfg_tiers": tiers,
+        "cfg_tasks": tasks,
+        "cfg_settings": settings,
+    }
+    return {name: pa.Table.from_pylist(rows[name], schema=schemas[name]) for name in schemas}
+
+
+def load_config_tables(con: duckdb.DuckDBPyConnection, price_book: PriceBook, routing: Routing) -> None:
+    """Replace the cfg_* tables with the given config (values travel as Arrow data, never as SQL text)."""
+    for name, table in config_tables(price_book, routing).items():
+        con.register("config_rows", table)
+        con.execute(f"create or replace table {name} as select * from config_rows")
+        con.unregister("config_rows")

@@ -1,0 +1,15 @@
+-- Scalar macros of the ingest path.
+-- whole_number: text -> BIGINT when it is a whole number ("12", "12.0", "1e3"), else NULL.
+create or replace macro whole_number(value_text) as
+    case when try_cast(value_text as double) = floor(try_cast(value_text as double))
+              and abs(try_cast(value_text as double)) < 9e18
+         then try_cast(value_text as double)::bigint end;
+
+-- token_problem: the reject reason for one token count, or NULL when it is fine.
+create or replace macro token_problem(field_name, value_text, value, is_malformed, is_required) as
+    case when is_malformed then null
+         when value_text is null and is_required then field_name || ': missing (required)'
+         when value_text is not null and value is null then
+            field_name || ': ''' || left(value_text, 60) || ''' is not a whole number'
+         when value < 0 then field_name || ': ' || value || ' is negative (a count >= 0 expected)'
+    end;

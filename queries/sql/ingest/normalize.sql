@@ -1,0 +1,114 @@
+-- Staged input (every field as text, canonical names) -> typed calls plus a reject reason naming each bad field.
+-- grain: one row per input record. reject_reason is NULL for a loadable row. Reads the temp table ingest_stage.
+with staged as (
+    select * from ingest_stage
+),
+
+parsed as (
+    select
+        *,
+        nullif(trim(request_id), '') as request_id_text,
+        case
+            when regexp_full_match(trim(started_at), '-?[0-9]+(\.[0-9]+)?') then
+                case when abs(started_at::double) >= 1e11
+                     then make_timestamp((started_at::double * 1e3)::bigint)
+                     else make_timestamp((started_at::double * 1e6)::bigint) end
+            else try_cast(try_cast(trim(started_at) as timestamptz) at time zone 'UTC' as timestamp)
+        end as started_at_value,
+        whole_number(input_tokens) as input_tokens_value,
+        whole_number(output_tokens) as output_tokens_value,
+        whole_number(coalesce(cached_input_tokens, '0')) as cached_input_tokens_value,
+        whole_number(coalesce(cache_write_tokens, '0')) as cache_write_tokens_value,
+        whole_number(coalesce(reasoning_tokens, '0')) as reasoning_tokens_value,
+        try_cast(latency_ms as double) as latency_ms_value,
+        try_cast(reported_cost_usd as double) as reported_cost_usd_value,
+        case when lower(trim(coalesce(status, 'success'))) in ('success', 'ok', 'succeeded', 'completed', '200')
+                 then 'success'
+             when lower(trim(status)) in ('error', 'failure', 'failed', 'fail', 'exception') then 'error'
+        end as status_value,
+        try_cast(lower(trim(escalated)) as boolean) as escalated_value,
+        try_cast(lower(trim(quality_passed)) as boolean) as quality_passed_value,
+        case when tags is null then null
+             when starts_with(trim(tags), '[') then try(from_json(tags, '["VARCHAR"]'))
+             else list_transform(string_split(tags, ','), lambda tag: trim(tag))
+        end as tags_value
+    from staged
+),
+
+checked as (
+    select
+        *,
+        nullif(concat_ws('; ',
+            case when is_malformed then coalesce(reader_reason, 'not a readable record') end,
+            case when not is_malformed and request_id_text is null then 'request_id: missing (required)' end,
+            case when not is_malformed and started_at is null then 'started_at: missing (required)'
+                 when not is_malformed and started_at_value is null then
+                    'started_at: cannot read ''' || left(started_at, 60)
+                    || ''' as a time (ISO-8601 or epoch seconds/milliseconds expected)' end,
+            token_problem('input_tokens', input_tokens, input_tokens_value, is_malformed, true),
+            token_problem('output_tokens', output_tokens, output_tokens_value, is_malformed, true),
+            token_problem('cached_input_tokens', cached_input_tokens, cached_input_tokens_value, is_malformed, false),
+            token_problem('cache_write_tokens', cache_write_tokens, cache_write_tokens_value, is_malformed, false),
+            token_problem('reasoning_tokens', reasoning_tokens, reasoning_tokens_value, is_malformed, false),
+            case when input_tokens_value >= 0
+                      and cached_input_tokens_value + cache_write_tokens_value > input_tokens_value then
+                'cached_input_tokens + cache_write_tokens: ' || (cached_input_tokens_value + cache_write_tokens_value)
+                || ' exceed input_tokens ' || input_tokens_value || ' (input includes cached tokens)' end,
+            case when output_tokens_value >= 0 and reasoning_tokens_value > output_tokens_value then
+                'reasoning_tokens: ' || reasoning_tokens_value || ' exceed output_tokens ' || output_tokens_value
+                || ' (output includes reasoning tokens)' end,
+            case when latency_ms is not null and latency_ms_value is null then
+                'latency_ms: ''' || left(latency_ms, 60) || ''' is not a number' end,
+            case when reported_cost_usd is not null and reported_cost_usd_value is null then
+                'reported_cost_usd: ''' || left(reported_cost_usd, 60) || ''' is not a number' end,
+            case when not is_malformed and status_value is null then
+                'status: ''' || left(status, 60) || ''' is not success or error' end,
+            case when escalated is not null and escalated_value is null then
+                'escalated: ''' || left(escalated, 60) || ''' is not true or false' end,
+            case when quality_passed is not null and quality_passed_value is null then
+                'quality_passed: ''' || left(quality_passed, 60) || ''' is not true or false' end,
+            case when tags is not null and tags_value is null then
+                'tags: ''' || left(tags, 60) || ''' is not a list of strings' end
+        ), '') as reject_reason
+    from parsed
+),
+
+typed as (
+    select
+        request_id_text as request_id,
+        coalesce(nullif(trim(trace_id), ''), request_id_text) as trace_id,
+        started_at_value as started_at,
+        coalesce(nullif(trim(task_type), ''), 'unknown') as task_type,
+        nullif(trim(requested_model), '') as requested_model,
+        nullif(trim(served_model), '') as served_model,
+        nullif(trim(provider), '') as provider,
+        input_tokens_value as input_tokens,
+        output_tokens_value as output_tokens,
+        cached_input_tokens_value as cached_input_tokens,
+        cache_write_tokens_value as cache_write_tokens,
+        reasoning_tokens_value as reasoning_tokens,
+        latency_ms_value as latency_ms,
+        status_value as status,
+        coalesce(escalated_value, false) as escalated,
+        quality_passed_value as quality_passed,
+        reported_cost_usd_value as reported_cost_usd,
+        nullif(trim(service_tier), '') as service_tier,
+        nullif(trim(user_id), '') as user_id,
+        nullif(trim(team), '') as team,
+        nullif(trim(feature), '') as feature,
+        tags_value as tags,
+        source_line,
+        is_malformed,
+        reject_reason,
+        case when reject_reason is not null then
+            coalesce(raw_text, to_json(struct_pack(
+                request_id, trace_id, started_at, task_type, requested_model, served_model, provider,
+                input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
+                latency_ms, status, escalated, quality_passed, reported_cost_usd, service_tier,
+                user_id, team, feature, tags
+            ))::varchar)
+        end as raw_text
+    from checked
+)
+
+select * from typed

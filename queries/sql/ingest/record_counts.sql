@@ -1,0 +1,15 @@
+-- The ledger row of one ingest: rows_read = loaded + duplicates + quarantined by construction.
+update ingests set
+    finished_at = $now,
+    rows_read = counts.rows_read,
+    loaded = counts.loaded,
+    quarantined = counts.quarantined,
+    duplicates = counts.rows_read - counts.loaded - counts.quarantined
+from (
+    select
+        (select count(*) from ingest_typed) as rows_read,
+        (select count(*) from requests where ingest_id = $ingest_id) as loaded,
+        (select count(*) from ingest_typed where reject_reason is not null) as quarantined
+) as counts
+where ingests.ingest_id = $ingest_id
+returning ingests.rows_read, ingests.loaded, ingests.duplicates, ingests.quarantined

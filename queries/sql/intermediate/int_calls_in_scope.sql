@@ -1,0 +1,18 @@
+-- params: start_at, end_at, task_types, teams, providers
+-- Priced calls inside the dashboard / CLI scope: [start_at, end_at) and the listed task types, teams and providers
+-- (a NULL argument means no restriction). grain: one row per call.
+with calls as (
+    select * from int_priced_calls
+),
+
+scoped as (
+    select *
+    from calls
+    where started_at >= coalesce(start_at::timestamp, '-infinity'::timestamp)
+      and started_at < coalesce(end_at::timestamp, 'infinity'::timestamp)
+      and (task_types is null or list_contains(task_types, task_type))
+      and (teams is null or list_contains(teams, coalesce(team, '(none)')))
+      and (providers is null or list_contains(providers, coalesce(provider, '(none)')))
+)
+
+select * from scoped

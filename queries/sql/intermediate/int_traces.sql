@@ -1,0 +1,38 @@
+-- Logical requests: the calls that share a trace_id (retries, fallbacks, cascade escalations).
+-- grain: one row per trace. A trace is escalated when any call is marked escalated or its final call was served
+-- by a tier above the task's default tier (DESIGN §5). cost_usd sums the priced calls; unpriced_calls counts the rest.
+with calls as (
+    select * from int_priced_calls
+),
+
+traces as (
+    select
+        trace_id,
+        min(started_at) as started_at,
+        arg_min(task_type, started_at) as task_type,
+        arg_min(team, started_at) as team,
+        arg_min(feature, started_at) as feature,
+        arg_min(provider, started_at) as provider,
+        arg_min(requested_tier, started_at) as requested_tier,
+        arg_max(served_tier, started_at) as final_served_tier,
+        arg_max(served_tier_rank, started_at) as final_served_tier_rank,
+        arg_min(default_tier, started_at) as default_tier,
+        arg_min(default_tier_rank, started_at) as default_tier_rank,
+        bool_or(is_escalated) as has_escalation_mark,
+        count(*) as calls,
+        sum(input_tokens)::bigint as input_tokens,
+        sum(output_tokens)::bigint as output_tokens,
+        sum(cost_usd) as cost_usd,
+        count(*) filter (where not is_priced) as unpriced_calls
+    from calls
+    group by trace_id
+),
+
+flagged as (
+    select
+        traces.*,
+        has_escalation_mark or coalesce(final_served_tier_rank > default_tier_rank, false) as is_escalated
+    from traces
+)
+
+select * from flagged

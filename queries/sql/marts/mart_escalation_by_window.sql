@@ -1,0 +1,85 @@
+-- params: start_at, end_at, task_types, teams, providers
+-- Escalation rate per task type and drift window, against the task's baseline (DESIGN §5).
+-- grain: one row per task type x window. The baseline is routing.yaml's baseline_escalation_rate, else the rate
+-- over the first drift.baseline_days of that task's data. A window is judged only with >= min_requests traces,
+-- and flagged when its rate exceeds the limit: baseline x (1 + threshold) (relative) or baseline + threshold.
+with traces as (
+    select * from int_traces
+),
+
+scoped as (
+    select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
+),
+
+settings as (
+    select * from cfg_settings
+),
+
+tasks as (
+    select * from cfg_tasks
+),
+
+task_start as (
+    select task_type, min(started_at) as first_started_at from traces group by task_type
+),
+
+observed_baseline as (
+    select
+        traces.task_type,
+        avg(traces.is_escalated::int) as observed_baseline_rate
+    from traces
+    join task_start using (task_type)
+    cross join settings
+    where traces.started_at < task_start.first_started_at + to_days(settings.drift_baseline_days)
+    group by traces.task_type
+),
+
+windows as (
+    select
+        scoped.task_type,
+        time_bucket(to_seconds(settings.drift_window_seconds), scoped.started_at) as window_start,
+        count(*) as requests,
+        count(*) filter (where scoped.is_escalated) as escalated
+    from scoped
+    cross join settings
+    group by all
+),
+
+judged as (
+    select
+        windows.task_type,
+        windows.window_start,
+        windows.requests,
+        windows.escalated,
+        windows.escalated / windows.requests as escalation_rate,
+        coalesce(tasks.baseline_escalation_rate, observed_baseline.observed_baseline_rate) as baseline_rate,
+        case when tasks.baseline_escalation_rate is not null then 'routing.yaml' else 'observed' end
+            as baseline_source,
+        settings.drift_min_requests as min_requests,
+        settings.drift_mode,
+        settings.drift_threshold
+    from windows
+    cross join settings
+    left join tasks using (task_type)
+    left join observed_baseline using (task_type)
+),
+
+flagged as (
+    select
+        * exclude (drift_mode, drift_threshold),
+        case when drift_mode = 'relative' then baseline_rate * (1 + drift_threshold)
+             else baseline_rate + drift_threshold end as limit_rate,
+        requests >= min_requests and baseline_rate is not null as is_judged
+    from judged
+),
+
+final as (
+    select
+        *,
+        -- rounded so that a rate exactly at the limit (69/2000 vs 0.03 x 1.15) is not flagged by float noise
+        is_judged and round(escalation_rate, 12) > round(limit_rate, 12) as is_flagged
+    from flagged
+    order by task_type, window_start
+)
+
+select * from final

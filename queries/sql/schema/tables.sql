@@ -1,0 +1,55 @@
+-- The stored tables: calls, quarantined input, and the ingest ledger. Config tables (cfg_*) are rewritten from the
+-- YAML files every time a connection opens (queries/db.py), so they are not declared here.
+create sequence if not exists ingest_id_seq start 1;
+
+create table if not exists ingests (
+    ingest_id bigint primary key,
+    source varchar not null,
+    source_format varchar not null,
+    source_fingerprint varchar not null,
+    started_at timestamp not null,
+    finished_at timestamp,
+    rows_read bigint not null default 0,
+    loaded bigint not null default 0,
+    duplicates bigint not null default 0,
+    quarantined bigint not null default 0
+);
+
+create table if not exists requests (
+    request_id varchar not null,
+    trace_id varchar not null,
+    started_at timestamp not null,
+    task_type varchar not null,
+    requested_model varchar,
+    served_model varchar,
+    provider varchar,
+    input_tokens bigint not null,
+    output_tokens bigint not null,
+    cached_input_tokens bigint not null,
+    cache_write_tokens bigint not null,
+    reasoning_tokens bigint not null,
+    latency_ms double,
+    status varchar not null,
+    escalated boolean not null,
+    quality_passed boolean,
+    reported_cost_usd double,
+    service_tier varchar,
+    user_id varchar,
+    team varchar,
+    feature varchar,
+    tags varchar[],
+    source varchar not null,
+    source_line bigint,
+    ingest_id bigint not null,
+    ingested_at timestamp not null
+);
+
+create table if not exists quarantine (
+    ingest_id bigint not null,
+    source varchar not null,
+    source_fingerprint varchar not null,
+    source_line bigint,
+    raw_text varchar,
+    reason varchar not null,
+    quarantined_at timestamp not null
+);
