@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,9 +17,11 @@ import polars as pl
 
 from ingest.formats import READERS, UnknownFormatError
 from ingest.load import IngestResult, ingest_paths
-from queries import api
-from queries.config import ConfigError
+from ingest.profiling import load_profiling
+from queries import api, simulate
+from queries.config import ConfigError, load_routing
 from queries.db import connect, resolve_db_path
+from queries.scenario import scenario_yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_LOGS = REPO_ROOT / "sample_logs"
@@ -74,6 +77,23 @@ def build_parser() -> argparse.ArgumentParser:
     _scope_options(report)
     report.add_argument("--by", choices=api.DIMENSIONS, default="task_type")
 
+    whatif = commands.add_parser("whatif", help="savings of one or more scenario tier maps on the loaded traffic")
+    _common(whatif)
+    _scope_options(whatif)
+    whatif.add_argument(
+        "--tier-map",
+        action="append",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="scenario routing YAML (repeatable)",
+    )
+
+    profile = commands.add_parser("profile", help="profiling results -> pass rates, recommended map, cost projection")
+    _common(profile)
+    profile.add_argument("path", type=Path, metavar="PATH", help="profiling results (JSONL or CSV)")
+    profile.add_argument("--save-scenario", type=Path, metavar="FILE", help="write the recommended map as routing YAML")
+
     drift = commands.add_parser("drift", help="task types whose escalation rate drifts above baseline (exit 1)")
     _common(drift)
     _scope_options(drift)
@@ -97,22 +117,30 @@ def _print_json(payload: object) -> None:
 
 
 def _money(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or math.isnan(value):
         return "unpriced"
-    return f"${value:,.2f}" if abs(value) >= 0.01 or value == 0 else f"${value:.6f}"
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
+    return f"{sign}${amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{sign}${amount:.6f}"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain text table: the first column left-aligned, the others (numbers) right-aligned."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-              for row in rows]
-    return "\n".join(lines)
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            str(cell).ljust(width) if index == 0 else str(cell).rjust(width)
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    return "\n".join([line(headers), "  ".join("-" * width for width in widths), *(line(row) for row in rows)])
 
 
 def ingest_summary(results: list[IngestResult]) -> dict[str, Any]:
-    totals = {key: sum(getattr(r, key) for r in results) for key in ("rows_read", "loaded", "duplicates", "quarantined")}
+    totals = {
+        key: sum(getattr(r, key) for r in results) for key in ("rows_read", "loaded", "duplicates", "quarantined")
+    }
     return {**totals, "files": [r.as_json() for r in results]}
 
 
@@ -124,11 +152,23 @@ def run_ingest(args: argparse.Namespace, paths: Sequence[str | Path]) -> dict[st
         con.close()
     summary = ingest_summary(results)
     if not args.json:
-        rows = [[r.source, r.source_format, f"{r.rows_read:,}", f"{r.loaded:,}", f"{r.duplicates:,}",
-                 f"{r.quarantined:,}", f"{r.seconds:.1f}s"] for r in results]
+        rows = [
+            [
+                r.source,
+                r.source_format,
+                f"{r.rows_read:,}",
+                f"{r.loaded:,}",
+                f"{r.duplicates:,}",
+                f"{r.quarantined:,}",
+                f"{r.seconds:.1f}s",
+            ]
+            for r in results
+        ]
         print(_table(["file", "format", "rows_read", "loaded", "duplicates", "quarantined", "time"], rows))
-        print(f"total: {summary['rows_read']:,} read = {summary['loaded']:,} loaded + {summary['duplicates']:,} "
-              f"duplicates + {summary['quarantined']:,} quarantined  ->  {resolve_db_path(args.db)}")
+        print(
+            f"total: {summary['rows_read']:,} read = {summary['loaded']:,} loaded + {summary['duplicates']:,} "
+            f"duplicates + {summary['quarantined']:,} quarantined  ->  {resolve_db_path(args.db)}"
+        )
         problems = [p for r in results for p in r.problems][:10]
         if problems:
             print("\nquarantined (first ones; all are in the quarantine table):")
@@ -163,8 +203,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not rows:
         print("no calls in this scope")
         return 0
-    table = [[str(row[args.by]), f"{row['requests']:,}", f"{row['calls']:,}", f"{row['input_tokens']:,}",
-              f"{row['output_tokens']:,}", _money(row["cost_usd"]), f"{row['unpriced_calls']:,}"] for row in rows]
+    table = [
+        [
+            str(row[args.by]),
+            f"{row['requests']:,}",
+            f"{row['calls']:,}",
+            f"{row['input_tokens']:,}",
+            f"{row['output_tokens']:,}",
+            _money(row["cost_usd"]),
+            f"{row['unpriced_calls']:,}",
+        ]
+        for row in rows
+    ]
     print(_table([args.by, "requests", "calls", "input_tokens", "output_tokens", "cost", "unpriced_calls"], table))
     unpriced = sum(row["unpriced_calls"] for row in rows)
     note = f"  ({unpriced:,} unpriced calls not included: see the data page)" if unpriced else ""
@@ -186,9 +236,11 @@ def cmd_drift(args: argparse.Namespace) -> int:
         print(f"checked {frame.height} task types (latest window with enough traffic each)")
         for row in frame.iter_rows(named=True):
             state = "DRIFT" if row["is_flagged"] else "ok"
-            print(f"  {state:<5} {row['task_type']:<18} window {row['window_start']}  {row['requests']:,} requests  "
-                  f"escalation {row['escalation_rate']:.1%} vs baseline {row['baseline_rate']:.1%} "
-                  f"(limit {row['limit_rate']:.1%}, {row['baseline_source']})")
+            print(
+                f"  {state:<5} {row['task_type']:<18} window {row['window_start']}  {row['requests']:,} requests  "
+                f"escalation {row['escalation_rate']:.1%} vs baseline {row['baseline_rate']:.1%} "
+                f"(limit {row['limit_rate']:.1%}, {row['baseline_source']})"
+            )
     return 1 if flagged else 0
 
 
@@ -199,15 +251,204 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise CliError(f"sample logs missing: {', '.join(missing)}; run python sample_logs/generate.py")
     run_ingest(args, [SAMPLE_LOGS / name for name in DEMO_FILES])
     print()
-    args.by, args.since, args.until, args.task_types, args.teams, args.providers = ("task_type", None, None, None, None,
-                                                                                    None)
+    args.by, args.since, args.until, args.task_types, args.teams, args.providers = (
+        "task_type",
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
     return cmd_report(args)
 
 
-COMMANDS = {"demo": cmd_demo, "ingest": cmd_ingest, "report": cmd_report, "drift": cmd_drift}
+def _scenario_names(paths: Sequence[Path]) -> list[str]:
+    """Scenario names from file stems, made unique (a/cheap.yaml and b/cheap.yaml -> cheap, cheap-2)."""
+    names: list[str] = []
+    for path in paths:
+        name, suffix = path.stem, 2
+        while name in names:
+            name, suffix = f"{path.stem}-{suffix}", suffix + 1
+        names.append(name)
+    return names
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    scenarios = {
+        name: load_routing(path) for name, path in zip(_scenario_names(args.tier_map), args.tier_map, strict=True)
+    }
+    con = _open(args, must_exist=True)
+    try:
+        by_task = simulate.whatif(con, scenarios, _scope(args))
+    finally:
+        con.close()
+    totals = simulate.summarize(by_task)
+    task_keys = [
+        "task_type",
+        "requests",
+        "baseline_tier",
+        "scenario_tier",
+        "baseline_cost_usd",
+        "scenario_cost_usd",
+        "savings_usd",
+        "guarded_calls",
+        "expected_escalations",
+        "traces_without_evidence",
+    ]
+    total_keys = [
+        "baseline_cost_usd",
+        "scenario_cost_usd",
+        "savings_usd",
+        "savings_pct",
+        "monthly_baseline_cost_usd",
+        "monthly_scenario_cost_usd",
+        "guarded_calls",
+        "expected_escalations",
+        "traces_without_evidence",
+        "unpriced_traces",
+        "period_days",
+    ]
+    payload = [
+        {
+            "name": total["scenario"],
+            **{key: total[key] for key in total_keys},
+            "by_task": [
+                {key: row[key] for key in task_keys}
+                for row in by_task.filter(pl.col("scenario") == total["scenario"]).iter_rows(named=True)
+            ],
+        }
+        for total in totals.iter_rows(named=True)
+    ]
+    if args.json:
+        _print_json({"scenarios": payload})
+        return 0
+    for scenario in payload:
+        print(
+            f"scenario {scenario['name']}: {_money(scenario['baseline_cost_usd'])} -> "
+            f"{_money(scenario['scenario_cost_usd'])} over {scenario['period_days']:.1f} days, saving "
+            f"{_money(scenario['savings_usd'])} ({(scenario['savings_pct'] or 0):.1%}); per 30-day month "
+            f"{_money(scenario['monthly_baseline_cost_usd'])} -> {_money(scenario['monthly_scenario_cost_usd'])}"
+        )
+        print(
+            f"  {scenario['guarded_calls']:,} calls moved up by the context guard; "
+            f"{scenario['expected_escalations']:,.0f} expected escalations"
+            + (
+                f"; {scenario['traces_without_evidence']:,} traces had no pass-rate evidence"
+                if scenario["traces_without_evidence"]
+                else ""
+            )
+        )
+        rows = [
+            [
+                row["task_type"],
+                f"{row['requests']:,}",
+                row["baseline_tier"],
+                row["scenario_tier"],
+                _money(row["baseline_cost_usd"]),
+                _money(row["scenario_cost_usd"]),
+                _money(row["savings_usd"]),
+                f"{row['guarded_calls']:,}",
+                f"{row['expected_escalations']:,.0f}",
+            ]
+            for row in scenario["by_task"]
+        ]
+        print(
+            _table(
+                [
+                    "task_type",
+                    "requests",
+                    "baseline_tier",
+                    "scenario_tier",
+                    "baseline",
+                    "scenario",
+                    "savings",
+                    "guarded",
+                    "escalations",
+                ],
+                rows,
+            )
+        )
+        print()
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    con = _open(args, must_exist=False)
+    try:
+        loaded = load_profiling(con, args.path)
+        pass_rates = api.profiling_pass_rates(con)
+        recommendation = api.profiling_recommendation(con)
+        projection = api.cost_projection(con)
+    finally:
+        con.close()
+    if args.save_scenario:
+        routing = load_routing(args.routing)
+        recommended = dict(recommendation.select("task_type", "recommended_tier").rows())
+        args.save_scenario.write_text(scenario_yaml(routing, recommended))
+    monthly = projection.group_by("map_name").agg(pl.col("monthly_cost_usd").sum())
+    monthly_by_map = dict(monthly.rows())
+    if args.json:
+        _print_json(
+            {
+                "run_id": loaded.run_id,
+                "rows_read": loaded.rows_read,
+                "loaded": loaded.loaded,
+                "quarantined": loaded.quarantined,
+                "pass_rates": pass_rates.drop("tier_rank").to_dicts(),
+                "recommendation": recommendation.to_dicts(),
+                "projection": projection.to_dicts(),
+                "monthly_cost_usd": monthly_by_map,
+            }
+        )
+        return 0
+    state = "new run" if loaded.is_new_run else "already loaded, same run"
+    print(
+        f"profiling run {loaded.run_id} ({state}): {loaded.rows_read:,} results read, {loaded.loaded:,} used, "
+        f"{loaded.quarantined:,} quarantined"
+    )
+    rows = [
+        [
+            row["task_type"],
+            row["tier"],
+            f"{row['pass_rate']:.1%}",
+            f"{row['pass_rate_low']:.1%}-{row['pass_rate_high']:.1%}",
+            f"{row['prompts']:,}",
+        ]
+        for row in pass_rates.iter_rows(named=True)
+    ]
+    print(_table(["task_type", "tier", "pass_rate", "95% interval", "n"], rows))
+    print()
+    rows = [
+        [row["task_type"], row["current_tier"], row["recommended_tier"], row["decision"], row["reason"]]
+        for row in recommendation.iter_rows(named=True)
+    ]
+    print(_table(["task_type", "current", "recommended", "decision", "evidence"], rows))
+    print()
+    print(
+        "monthly cost projection (30 days): "
+        + ", ".join(
+            f"{name.replace('_', ' ')} {_money(monthly_by_map.get(name))}"
+            for name in ("all_frontier", "current", "recommended")
+        )
+    )
+    if args.save_scenario:
+        print(f"recommended map written to {args.save_scenario} (use it with tierscope whatif --tier-map)")
+    return 0
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "ingest": cmd_ingest,
+    "report": cmd_report,
+    "drift": cmd_drift,
+    "whatif": cmd_whatif,
+    "profile": cmd_profile,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # a console script piped into `head` ends quietly, as Unix tools do
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

@@ -27,6 +27,10 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "tags",
 )
 
+# What a reader stages: the canonical fields plus the source's attributes (a JSON object: metadata, span attributes,
+# custom properties), which routing.yaml's task_type_from rules read. Attributes are used, never stored.
+STAGED_FIELDS: tuple[str, ...] = (*CANONICAL_FIELDS, "attributes")
+
 # canonical field -> other names accepted for it, in priority order (the canonical name always wins).
 GENERIC_ALIASES: dict[str, tuple[str, ...]] = {
     "started_at": ("timestamp", "ts", "start_time"),
@@ -35,6 +39,7 @@ GENERIC_ALIASES: dict[str, tuple[str, ...]] = {
     "output_tokens": ("completion_tokens",),
     "cached_input_tokens": ("cached_tokens",),
     "reported_cost_usd": ("cost_usd",),
+    "attributes": ("metadata",),
 }
 
 

@@ -49,6 +49,7 @@ class IngestResult:
     duplicates: int
     quarantined: int
     seconds: float
+    skipped: int = 0
     problems: tuple[Problem, ...] = field(default=())
 
     def as_json(self) -> dict[str, object]:
@@ -59,6 +60,7 @@ class IngestResult:
             "loaded": self.loaded,
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
+            "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
         }
 
@@ -137,10 +139,10 @@ def ingest_file(
     reader: Reader = reader_named(source_format) if source_format else detect(path, read_head(path))
     stop = progress.watch(con, index, source) if progress else (lambda: None)
     try:
-        reader.stage(con, path)
+        skipped = reader.stage(con, path)
         con.execute("create or replace temp table ingest_typed as\n" + sql_text("ingest/normalize.sql"))
-        has_rejects = con.execute("select count(*) from ingest_typed where reject_reason is not null").fetchone()
-        if has_rejects and has_rejects[0]:
+        [(rejects,)] = con.execute("select count(*) from ingest_typed where reject_reason is not null").fetchall()
+        if rejects:
             reader.locate(con, path)
     finally:
         stop()
@@ -148,21 +150,24 @@ def ingest_file(
     source_fingerprint = fingerprint(path)
     con.execute("begin")
     try:
-        row = con.execute(
+        [(ingest_id,)] = con.execute(
             """
             insert into ingests (ingest_id, source, source_format, source_fingerprint, started_at)
             values (nextval('ingest_id_seq'), $source, $format, $fingerprint, $now)
             returning ingest_id
             """,
             {"source": source, "format": reader.name, "fingerprint": source_fingerprint, "now": now},
-        ).fetchone()
-        assert row is not None
-        ingest_id = int(row[0])
-        params = {"ingest_id": ingest_id, "source": source, "fingerprint": source_fingerprint, "now": now}
+        ).fetchall()
+        params = {
+            "ingest_id": ingest_id,
+            "source": source,
+            "fingerprint": source_fingerprint,
+            "now": now,
+            "skipped": skipped,
+        }
         execute_file(con, "ingest/load_quarantine.sql", params)
         execute_file(con, "ingest/load_requests.sql", params)
-        counts = execute_file(con, "ingest/record_counts.sql", params).fetchone()
-        assert counts is not None
+        [counts] = execute_file(con, "ingest/record_counts.sql", params).fetchall()
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -185,6 +190,7 @@ def ingest_file(
         duplicates=duplicates,
         quarantined=quarantined,
         seconds=time.perf_counter() - started,
+        skipped=skipped,
         problems=problems,
     )
 

@@ -100,9 +100,7 @@ def data_quality(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataF
     return _mart(con, "mart_data_quality", scope)
 
 
-def cost_reconciliation(
-    con: duckdb.DuckDBPyConnection, scope: Scope = ALL, tolerance: float = 0.01
-) -> pl.DataFrame:
+def cost_reconciliation(con: duckdb.DuckDBPyConnection, scope: Scope = ALL, tolerance: float = 0.01) -> pl.DataFrame:
     """Calls whose reported cost differs from the price book's by more than ``tolerance`` (relative), largest
     absolute difference first: reported_cost_usd, computed_cost_usd, difference_usd, relative_difference."""
     return _mart(con, "mart_cost_reconciliation", scope, tolerance=tolerance)
@@ -110,15 +108,113 @@ def cost_reconciliation(
 
 def quarantine(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> pl.DataFrame:
     """The latest quarantined records: source, source_line, reason, raw_text, ingest_id, quarantined_at."""
-    return con.sql(
-        "select source, source_line, reason, raw_text, ingest_id, quarantined_at from quarantine "
-        "order by quarantined_at desc, ingest_id desc, source_line limit $limit",
-        params={"limit": limit},
-    ).pl()
+    return con.sql("select * from mart_quarantine($row_limit)", params={"row_limit": limit}).pl()
 
 
 def ingest_history(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> pl.DataFrame:
     """The ingest ledger, newest first: one row per loaded file with its four accounting numbers."""
-    return con.sql(
-        "select * from ingests order by ingest_id desc limit $limit", params={"limit": limit}
-    ).pl()
+    return con.sql("select * from mart_ingest_history($row_limit)", params={"row_limit": limit}).pl()
+
+
+def previous_period(scope: Scope) -> Scope | None:
+    """The scope of equal length that ends where ``scope`` starts, with the same filters; None when ``scope`` has
+    an open end (there is no previous period of equal length)."""
+    start, end = _timestamp(scope.start), _timestamp(scope.end)
+    if start is None or end is None:
+        return None
+    return Scope(start - (end - start), start, scope.task_types, scope.teams, scope.providers)
+
+
+def latest_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The id of the newest ingest (0 before the first): it changes whenever data is loaded, so cached results
+    can be keyed on it."""
+    rows = con.sql("select coalesce(max(ingest_id), 0) from ingests").fetchall()
+    return int(rows[0][0])
+
+
+def filter_values(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """The values of each filter dimension (task_type, team, provider; NULL as '(none)') with their calls.
+    One row per dimension x value, most calls first within a dimension."""
+    return _mart(con, "mart_filter_values", scope)
+
+
+def kpis(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """One row of headline numbers: requests (traces), calls, cost_usd (priced calls only),
+    cost_per_1k_requests_usd, unpriced_calls, unattributed_calls and flagged_task_types (drift)."""
+    return _mart(con, "mart_kpis", scope)
+
+
+def savings_opportunity(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type with calls served above its default tier: calls and cost_usd (USD) in total, above the
+    default, and above it because the caller requested a higher tier; most spend above default first."""
+    return _mart(con, "mart_savings_opportunity", scope)
+
+
+def model_costs(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type x served model x served tier: requests (traces), calls, tokens, cost_usd (USD, NULL when
+    the model is unpriced) and unpriced_calls."""
+    return _mart(con, "mart_model_costs", scope)
+
+
+def cost_by_team_feature(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per team x feature ('(none)' when missing): requests (traces), calls, tokens, cost_usd (USD, priced calls
+    only) and unpriced_calls; costliest first."""
+    return _mart(con, "mart_cost_by_team_feature", scope)
+
+
+def output_length_histogram(con: duckdb.DuckDBPyConnection, scope: Scope = ALL, bins: int = 30) -> pl.DataFrame:
+    """Per task type x non-empty bin of output tokens per call: bin_start_tokens, bin_end_tokens (NULL for the
+    overflow bin above the 99th percentile), calls, and routing.yaml's expected_output_tokens."""
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, got {bins}")
+    return _mart(con, "mart_output_length_histogram", scope, bins=bins)
+
+
+def model_flow(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Escalated or fallen-back traffic: per requested model (or tier alias) x final served model, with their
+    tiers: requests (traces), escalated_requests and cost_usd (USD); most requests first."""
+    return _mart(con, "mart_model_flow", scope)
+
+
+def unattributed_calls(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Calls with no served model, per requested model x task type: calls, cost_usd (USD, priced by the
+    requested model), unpriced_calls, first/last started_at and the source files."""
+    return _mart(con, "mart_unattributed_calls", scope)
+
+
+def reconciliation_summary(con: duckdb.DuckDBPyConnection, scope: Scope = ALL, tolerance: float = 0.01) -> pl.DataFrame:
+    """Per model x price variant, over calls with a reported cost: reported_cost_usd vs computed_cost_usd (USD,
+    priced calls), difference_usd, relative_difference, disagreeing_calls (beyond ``tolerance``, relative) and
+    the unpriced calls with the cost reported for them."""
+    return _mart(con, "mart_reconciliation_summary", scope, tolerance=tolerance)
+
+
+def price_book(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The active price book as applied: one row per model x effective period x price variant x context band,
+    with provider, tier and context window; prices in USD per 1M tokens, effective_to NULL for current prices."""
+    return con.sql("select * from mart_price_book").pl()
+
+
+def profiling_pass_rates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Latest profiling run, per task type x tier: prompts, passed_prompts, pass_rate with its 95% Wilson interval
+    (pass_rate_low, pass_rate_high), mean tokens, latency (ms) and score, tier_rank."""
+    return con.sql("select * from mart_profiling_pass_rates").pl()
+
+
+def profiling_recommendation(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per profiled task type: current_tier, recommended_tier, decision (route / route with monitoring / no tier
+    meets the bar), the pass rate behind it with its interval and n, blast_radius, quality_gate and the reason."""
+    return con.sql("select * from mart_profiling_recommendation").pl()
+
+
+def cost_projection(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per task type x map (all_frontier, current, recommended): tier, model, requests_per_day and its source,
+    pass_rate, expected_escalation_rate, cost_per_request_usd and monthly_cost_usd (30 days, USD)."""
+    return con.sql("select * from mart_cost_projection").pl()
+
+
+def task_audit(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """The task profile audit, one row per task type in routing.yaml or the logs: tier, quality_gate, blast_radius,
+    expected_output_tokens, baseline_escalation_rate, observed calls / cost_usd / output_cost_share, calls_over_guard
+    and warnings (a list of sentences; empty when the task is in order). Tasks with most warnings first."""
+    return _mart(con, "mart_task_audit", scope)

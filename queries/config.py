@@ -115,6 +115,49 @@ class DriftRule(_Strict):
         return int(self.window[:-1]) * unit
 
 
+class ProfilingRule(_Strict):
+    """How pass rates from a profiling run become a tier recommendation (the article's rule)."""
+
+    route_at: float = Field(default=0.95, ge=0, le=1)
+    monitor_at: float = Field(default=0.85, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ProfilingRule:
+        if self.monitor_at > self.route_at:
+            raise ValueError("monitor_at must not exceed route_at")
+        return self
+
+
+class TaskTypeRule(_Strict):
+    """Where a call's task type comes from: exactly one of a canonical field, a tag prefix or a source attribute."""
+
+    field: Literal["task_type"] | None = None
+    tag_prefix: str | None = Field(default=None, min_length=1)
+    attribute: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TaskTypeRule:
+        given = [name for name in ("field", "tag_prefix", "attribute") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("a task_type_from rule names exactly one of field, tag_prefix or attribute")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(name for name in ("field", "tag_prefix", "attribute") if getattr(self, name) is not None)
+
+    @property
+    def key(self) -> str:
+        return str(getattr(self, self.kind))
+
+
+DEFAULT_TASK_TYPE_RULES = (
+    TaskTypeRule(field="task_type"),
+    TaskTypeRule(tag_prefix="task_type:"),
+    TaskTypeRule(attribute="task_type"),
+)
+
+
 class TaskProfile(_Strict):
     tier: str
     baseline_escalation_rate: float | None = Field(default=None, ge=0, le=1)
@@ -129,6 +172,8 @@ class Routing(_Strict):
     default_tier: str
     context_guard_ratio: float = Field(default=0.8, gt=0, le=1)
     drift: DriftRule = Field(default_factory=DriftRule)
+    profiling: ProfilingRule = Field(default_factory=ProfilingRule)
+    task_type_from: list[TaskTypeRule] = Field(default_factory=lambda: list(DEFAULT_TASK_TYPE_RULES), min_length=1)
     tasks: dict[str, TaskProfile] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -199,4 +244,3 @@ def load_price_book(path: str | os.PathLike[str] | None = None) -> PriceBook:
 def load_routing(path: str | os.PathLike[str] | None = None) -> Routing:
     """The routing map at ``path``, else ``$TIERSCOPE_ROUTING``, else the shipped default."""
     return _validate(Path(path or os.environ.get("TIERSCOPE_ROUTING") or DEFAULT_ROUTING), Routing)
-

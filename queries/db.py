@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from queries.config import VARIANTS, PriceBook, PriceEntry, PriceVariant, Routing, load_price_book, load_routing
+from queries.config import (
+    VARIANTS,
+    PriceBook,
+    PriceEntry,
+    PriceVariant,
+    Routing,
+    load_price_book,
+    load_routing,
+)
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 DEFAULT_DB = "tierscope.duckdb"
@@ -31,6 +38,7 @@ SQL_LAYERS: tuple[str, ...] = (
     "staging/stg_model_names.sql",
     "staging/stg_prices.sql",
     "staging/stg_tier_models.sql",
+    "staging/stg_profiling_results.sql",
     "intermediate/int_priced_calls.sql",
     "intermediate/int_traces.sql",
     "intermediate/int_calls_in_scope.sql",
@@ -44,6 +52,23 @@ SQL_LAYERS: tuple[str, ...] = (
     "marts/mart_unpriced_models.sql",
     "marts/mart_data_quality.sql",
     "marts/mart_cost_reconciliation.sql",
+    "marts/mart_quarantine.sql",
+    "marts/mart_ingest_history.sql",
+    "marts/mart_profiling_pass_rates.sql",
+    "marts/mart_profiling_recommendation.sql",
+    "marts/mart_cost_projection.sql",
+    "marts/mart_whatif.sql",
+    "marts/mart_task_audit.sql",
+    "marts/mart_filter_values.sql",
+    "marts/mart_kpis.sql",
+    "marts/mart_savings_opportunity.sql",
+    "marts/mart_model_costs.sql",
+    "marts/mart_cost_by_team_feature.sql",
+    "marts/mart_output_length_histogram.sql",
+    "marts/mart_model_flow.sql",
+    "marts/mart_unattributed_calls.sql",
+    "marts/mart_reconciliation_summary.sql",
+    "marts/mart_price_book.sql",
 )
 
 
@@ -55,10 +80,14 @@ def sql_text(relative_path: str) -> str:
 def execute_file(
     con: duckdb.DuckDBPyConnection, relative_path: str, params: dict[str, object] | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """Run one SQL file, binding the named parameters it uses ($name) from ``params``."""
-    text = sql_text(relative_path)
-    used = {name: value for name, value in (params or {}).items() if re.search(rf"\${name}\b", text)}
-    return con.execute(text, used)
+    """Run the statements of one SQL file in order, each bound to the named parameters ($name) it uses.
+
+    Returns the connection holding the last statement's result.
+    """
+    values = params or {}
+    for statement in con.extract_statements(sql_text(relative_path)):
+        con.execute(statement.query, {name: values[name] for name in statement.named_parameters})
+    return con
 
 
 def _definition(relative_path: str) -> str:
@@ -133,7 +162,7 @@ def _price_rows(model: str, entry: PriceEntry) -> list[dict[str, object]]:
         given = variant.model_dump(exclude_none=True)
         return {key: given.get(key, value) for key, value in prices.items()}
 
-    rows = []
+    rows: list[dict[str, object]] = []
     for variant_name in ("standard", *VARIANTS):
         variant_prices = overlay(base, getattr(entry, variant_name, None))
         bands = [(False, variant_prices)]
@@ -164,7 +193,9 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
         for name, spec in price_book.models.items()
         for alias in [*spec.aliases, *([f"{spec.provider}/{name}"] if spec.provider else [])]
     ]
-    prices = [row for name, spec in price_book.models.items() for entry in spec.prices for row in _price_rows(name, entry)]
+    prices = [
+        row for name, spec in price_book.models.items() for entry in spec.prices for row in _price_rows(name, entry)
+    ]
     tiers = [
         {"tier": tier, "tier_rank": tier_rank, "model": model, "model_rank": model_rank}
         for tier_rank, (tier, tier_models) in enumerate(routing.tiers.items(), start=1)
@@ -191,7 +222,13 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
             "drift_window_seconds": routing.drift.window_seconds,
             "drift_min_requests": routing.drift.min_requests,
             "drift_baseline_days": routing.drift.baseline_days,
+            "profiling_route_at": routing.profiling.route_at,
+            "profiling_monitor_at": routing.profiling.monitor_at,
         }
+    ]
+    task_type_rules = [
+        {"rule_rank": rank, "kind": rule.kind, "rule_key": rule.key}
+        for rank, rule in enumerate(routing.task_type_from, start=1)
     ]
     schemas = {
         "cfg_models": pa.schema([("model", pa.string()), ("provider", pa.string()), ("context_window", pa.int64())]),
@@ -210,7 +247,12 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
             ]
         ),
         "cfg_tiers": pa.schema(
-            [("tier", pa.string()), ("tier_rank", pa.int32()), ("model", pa.string()), ("model_rank", pa.int32())]
+            [
+                ("tier", pa.string()),
+                ("tier_rank", pa.int32()),
+                ("model", pa.string()),
+                ("model_rank", pa.int32()),
+            ]
         ),
         "cfg_tasks": pa.schema(
             [
@@ -223,6 +265,7 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
                 ("requests_per_day", pa.float64()),
             ]
         ),
+        "cfg_task_type_rules": pa.schema([("rule_rank", pa.int32()), ("kind", pa.string()), ("rule_key", pa.string())]),
         "cfg_settings": pa.schema(
             [
                 ("default_tier", pa.string()),
@@ -232,6 +275,8 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
                 ("drift_window_seconds", pa.int64()),
                 ("drift_min_requests", pa.int64()),
                 ("drift_baseline_days", pa.int64()),
+                ("profiling_route_at", pa.float64()),
+                ("profiling_monitor_at", pa.float64()),
             ]
         ),
     }
@@ -241,6 +286,7 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
         "cfg_prices": prices,
         "cfg_tiers": tiers,
         "cfg_tasks": tasks,
+        "cfg_task_type_rules": task_type_rules,
         "cfg_settings": settings,
     }
     return {name: pa.Table.from_pylist(rows[name], schema=schemas[name]) for name in schemas}

@@ -111,7 +111,10 @@ STAGING_SHARE = 0.03
 TIER_MODEL_WEIGHTS = (0.62, 0.20, 0.10)  # first three models of a tier; the rest share what is left equally
 REQUESTED_TIER_ALIAS_SHARE = 0.70
 SERVED_ALIAS_SHARE = 0.30
-FALLBACK_RATE = 0.01
+FALLBACK_RATE = 0.004
+# In steady state tasks escalate well below their profiling baseline (profiling is conservative); the drift
+# episode is the only time a task exceeds it.
+STEADY_SHARE_OF_BASELINE = 0.5
 SECOND_CALL_PASS_RATE = 0.95
 DRIFT_TASK = "extraction"
 DRIFT_START_MS = PERIOD_START_MS + 23 * DAY_MS  # 2026-11-20T00:00Z: the last 7 days
@@ -305,17 +308,28 @@ def row_usage(row: Row) -> Usage:
 
 
 def log_uniform(rng: random.Random, bounds: tuple[int, int]) -> int:
-    """An integer between the bounds, denser towards the low end (token counts are right-skewed)."""
+    """An integer between the bounds, denser towards the low end (prompt sizes are right-skewed)."""
     low, high = bounds
     return int(math.exp(rng.uniform(math.log(low), math.log(high))))
+
+
+def output_tokens(rng: random.Random, bounds: tuple[int, int]) -> int:
+    """An output length between the bounds, most often in their lower third."""
+    low, high = bounds
+    return int(rng.triangular(low, high, low + 0.3 * (high - low)))
 
 
 class TrafficGenerator:
     """Builds log rows (dicts in canonical column order, ``started_at`` in epoch ms) from the config."""
 
     def __init__(
-        self, rng: random.Random, price_book: dict[str, PricedModel], routing: dict[str, Any]
+        self,
+        rng: random.Random,
+        price_book: dict[str, PricedModel],
+        routing: dict[str, Any],
+        used_ids: set[str] | None = None,
     ) -> None:
+        """``used_ids``: ids issued by another generator that this one must not reuse."""
         if set(routing["tasks"]) != set(TASK_SHAPES):
             raise ValueError(
                 f"routing.yaml tasks {sorted(routing['tasks'])} differ from {sorted(TASK_SHAPES)}"
@@ -336,7 +350,7 @@ class TrafficGenerator:
         self.task_weights = [shape.share for shape in TASK_SHAPES.values()]
         self.hour_cum_weights = self._hour_cum_weights()
         self.team_users = self._team_users()
-        self.used_ids: set[str] = set()
+        self.used_ids = set() if used_ids is None else used_ids
 
     @staticmethod
     def _hour_cum_weights() -> list[float]:
@@ -431,14 +445,13 @@ class TrafficGenerator:
         """The quality-gate failure rate of the task's tier at that time (the drift episode raises it)."""
         if task == DRIFT_TASK and started_ms >= DRIFT_START_MS:
             return DRIFT_ESCALATION_RATE
-        return self.baseline_escalation[task]
+        return self.baseline_escalation[task] * STEADY_SHARE_OF_BASELINE
 
     def draw_usage(self, task: str, model: str, input_tokens: int | None = None) -> Usage:
         """Token counts of a successful call of the task on the model (input drawn unless given)."""
         shape = TASK_SHAPES[task]
         prompt = log_uniform(self.rng, shape.input_tokens) if input_tokens is None else input_tokens
-        low, high = shape.output_tokens
-        output = int(self.rng.triangular(low, high, low + 0.3 * (high - low)))
+        output = output_tokens(self.rng, shape.output_tokens)
         cached = 0
         if self.rng.random() < shape.cache_hit_rate:
             cached = int(prompt * self.rng.uniform(*shape.cached_share))
@@ -495,13 +508,13 @@ class TrafficGenerator:
         if model in REASONING_MODELS:
             row["reasoning_tokens"] = usage.reasoning_tokens
         batch = task == BATCH_TASK and model in BATCH_MODELS and self.rng.random() < BATCH_SHARE
-        if not batch:  # batch results carry no per-request latency
+        service_tier = "batch" if batch else None
+        if service_tier is None:  # batch results carry no per-request latency
             row["latency_ms"] = self.latency_ms(model, usage, status)
         row["status"] = status
         row["escalated"] = escalated
         if status == "success" and self.has_quality_gate[task]:
             row["quality_passed"] = passed
-        service_tier = "batch" if batch else None
         priced = self.price_book.get(model)
         if priced is not None and self.rng.random() < REPORTED_COST_SHARE:
             cost = call_cost_usd(priced, started_ms, usage, service_tier)
@@ -647,7 +660,7 @@ class TrafficGenerator:
             row["started_at"] = UNPARSEABLE_STARTED_AT[variant]
         elif kind == "missing_request_id":
             del row["request_id"]
-        elif kind == "non_numeric_input_tokens":
+        else:  # non_numeric_input_tokens
             row["input_tokens"] = NON_NUMERIC_INPUT_TOKENS[variant]
         return self.encode(row)
 
@@ -752,7 +765,7 @@ def export_rows(generator: TrafficGenerator) -> list[list[str]]:
             record[4] = str(-generator.rng.randint(1, 2_000))
         elif bad_row == "empty_request_id":
             record[1] = ""
-        else:
+        else:  # bad_timestamp: there is no November 31st
             record[0] = "2026-11-31T10:15:00+00:00"
         records.insert(position + 1, record)
     return records
@@ -773,8 +786,7 @@ def profiling_rows(generator: TrafficGenerator) -> list[Row]:
             for tier, pass_rate in zip(generator.tier_names, pass_rates, strict=True):
                 model = generator.tiers[tier][0]
                 passed = difficulty_rank[prompt_index] < round(pass_rate * PROFILING_PROMPTS)
-                low, high = TASK_SHAPES[task].output_tokens
-                output_tokens = int(rng.triangular(low, high, low + 0.3 * (high - low)))
+                usage = Usage(input_tokens, output_tokens(rng, TASK_SHAPES[task].output_tokens))
                 rows.append(
                     {
                         "prompt_id": f"{task}-{prompt_index + 1:04d}",
@@ -785,11 +797,9 @@ def profiling_rows(generator: TrafficGenerator) -> list[Row]:
                         "score": round(
                             rng.uniform(PASSING_SCORE, 1.0) if passed else rng.uniform(0.1, 0.68), 3
                         ),
-                        "input_tokens": input_tokens,
-                        "output_tokens": output_tokens,
-                        "latency_ms": generator.latency_ms(
-                            model, Usage(input_tokens, output_tokens), "success"
-                        ),
+                        "input_tokens": usage.input_tokens,
+                        "output_tokens": usage.output_tokens,
+                        "latency_ms": generator.latency_ms(model, usage, "success"),
                     }
                 )
     return rows
@@ -813,9 +823,10 @@ def generate(out: Path, seed: int, calls: int) -> dict[str, Any]:
     lines, summary = request_lines(generator, calls)
     write_gzip(out / "requests.jsonl.gz", "\n".join(lines) + "\n")
 
-    export_generator = TrafficGenerator(random.Random(f"{seed}/export"), price_book, routing)
-    export_generator.used_ids = generator.used_ids  # export request_ids stay distinct from the JSONL ones
-    records = export_rows(export_generator)
+    # Export request_ids stay distinct from the JSONL ones.
+    records = export_rows(
+        TrafficGenerator(random.Random(f"{seed}/export"), price_book, routing, used_ids=generator.used_ids)
+    )
     with (out / "requests_export.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(EXPORT_COLUMNS)

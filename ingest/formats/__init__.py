@@ -15,6 +15,7 @@ import duckdb
 
 from ingest.formats.generic import GenericReader
 
+
 class UnknownFormatError(ValueError):
     """No reader recognised a file (or --format named no reader)."""
 
@@ -27,8 +28,9 @@ class Reader(Protocol):
         """Whether this reader recognises the file from its name and first bytes (already decompressed)."""
         ...
 
-    def stage(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
-        """Create or replace the temp table ingest_stage from the file."""
+    def stage(self, con: duckdb.DuckDBPyConnection, path: Path) -> int:
+        """Create or replace the temp table ingest_stage from the file; return how many records were skipped
+        because they are not model calls (an OpenTelemetry span of a tool or an HTTP request, say)."""
         ...
 
     def locate(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.fields import CANONICAL_FIELDS, accepted_names
+from ingest.fields import STAGED_FIELDS, accepted_names
 
 MAX_RAW_CHARS = 1000
 
@@ -41,7 +41,7 @@ def _canonical_select(available: dict[str, str], cast: dict[str, str] | None = N
     """SELECT list mapping the file's columns (lower name -> real name) onto the canonical fields as text."""
     cast = cast or {}
     items = []
-    for field in CANONICAL_FIELDS:
+    for field in STAGED_FIELDS:
         present = [available[name] for name in accepted_names(field) if name in available]
         expressions = [cast.get(name, f"{_quoted(name)}::varchar") for name in present]
         if not expressions:
@@ -77,7 +77,8 @@ class GenericReader:
         text = head.decode("utf-8", errors="replace").lower()
         return any(f'"{name}"' in text or name in text.split("\n", 1)[0] for name in ("request_id", "started_at"))
 
-    def stage(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    def stage(self, con: duckdb.DuckDBPyConnection, path: Path) -> int:
+        """Every record of a generic file is meant as a model call: none is skipped."""
         head = _head(path)
         kind = file_kind(path, head)
         if kind == "parquet":
@@ -87,9 +88,10 @@ class GenericReader:
             self._stage_csv(con, path)
         else:
             self._stage_json(con, path, is_array=head.lstrip().startswith(b"["))
+        return 0
 
     def _stage_json(self, con: duckdb.DuckDBPyConnection, path: Path, *, is_array: bool) -> None:
-        names = sorted({name for field in CANONICAL_FIELDS for name in accepted_names(field)})
+        names = sorted({name for field in STAGED_FIELDS for name in accepted_names(field)})
         columns = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in names) + "}"
         json_format = "array" if is_array else "newline_delimited"
         select = _canonical_select({name: name for name in names})
@@ -119,7 +121,9 @@ class GenericReader:
         """
         if file_kind(path, _head(path)) != "json" or _head(path).lstrip().startswith(b"["):
             return
-        malformed = {row[0] for row in con.execute("select source_line from ingest_typed where is_malformed").fetchall()}
+        malformed = {
+            row[0] for row in con.execute("select source_line from ingest_typed where is_malformed").fetchall()
+        }
         blanks_before: list[tuple[int, int]] = []  # (first record after the blank lines, blank lines so far)
         raw_lines: list[tuple[int, str]] = []
         opener = gzip.open if path.suffix.lower() == ".gz" else open
@@ -177,7 +181,19 @@ class GenericReader:
             """,
             {"path": str(path)},
         )
-        blanks = ", ".join(f"null::varchar as {field}" for field in CANONICAL_FIELDS)
+        # Good rows were numbered as if no line had been rejected: a row moves down one line for each rejected line
+        # before it. good_before is how many good rows precede the rejected line.
+        con.execute(
+            """
+            update ingest_stage set source_line = source_line + (
+                select count(*) from (
+                    select line - row_number() over (order by line) - 1 as good_before from ingest_csv_rejects
+                ) as rejected
+                where rejected.good_before < ingest_stage.source_line - 1
+            )
+            """
+        )
+        blanks = ", ".join(f"null::varchar as {field}" for field in STAGED_FIELDS)
         con.execute(
             f"""
             insert into ingest_stage
@@ -212,5 +228,3 @@ def _head(path: Path, size: int = 65536) -> bytes:
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rb") as handle:
         return bytes(handle.read(size))
-
-

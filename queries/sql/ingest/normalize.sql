@@ -1,7 +1,13 @@
 -- Staged input (every field as text, canonical names) -> typed calls plus a reject reason naming each bad field.
 -- grain: one row per input record. reject_reason is NULL for a loadable row. Reads the temp table ingest_stage.
+-- The task type is the first value that routing.yaml's task_type_from rules find: the task_type field, a tag with a
+-- prefix (task_type:extraction), or a key of the source's attributes (metadata, span attributes, properties).
 with staged as (
     select * from ingest_stage
+),
+
+task_type_rules as (
+    select list({'kind': kind, 'key': rule_key} order by rule_rank) as rules from cfg_task_type_rules
 ),
 
 parsed as (
@@ -33,6 +39,25 @@ parsed as (
              else list_transform(string_split(tags, ','), lambda tag: trim(tag))
         end as tags_value
     from staged
+),
+
+attributed as (
+    select
+        parsed.*,
+        list_filter(
+            list_transform(task_type_rules.rules, lambda rule: case rule.kind
+                when 'field' then nullif(trim(parsed.task_type), '')
+                when 'tag_prefix' then nullif(trim(substr(
+                    list_filter(parsed.tags_value, lambda tag: starts_with(tag, rule.key))[1], length(rule.key) + 1
+                )), '')
+                when 'attribute' then nullif(trim(try(json_extract_string(
+                    parsed.attributes, '$."' || replace(rule.key, '"', '\"') || '"'
+                ))), '')
+            end),
+            lambda value: value is not null
+        )[1] as task_type_value
+    from parsed
+    cross join task_type_rules
 ),
 
 checked as (
@@ -70,7 +95,7 @@ checked as (
             case when tags is not null and tags_value is null then
                 'tags: ''' || left(tags, 60) || ''' is not a list of strings' end
         ), '') as reject_reason
-    from parsed
+    from attributed
 ),
 
 typed as (
@@ -78,7 +103,7 @@ typed as (
         request_id_text as request_id,
         coalesce(nullif(trim(trace_id), ''), request_id_text) as trace_id,
         started_at_value as started_at,
-        coalesce(nullif(trim(task_type), ''), 'unknown') as task_type,
+        coalesce(task_type_value, 'unknown') as task_type,
         nullif(trim(requested_model), '') as requested_model,
         nullif(trim(served_model), '') as served_model,
         nullif(trim(provider), '') as provider,

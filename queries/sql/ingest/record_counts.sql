@@ -1,6 +1,7 @@
 -- The ledger row of one ingest: rows_read = loaded + duplicates + quarantined by construction.
 update ingests set
     finished_at = $now,
+    skipped = $skipped,
     rows_read = counts.rows_read,
     loaded = counts.loaded,
     quarantined = counts.quarantined,

@@ -96,6 +96,8 @@ costed as (
             + visible_output_tokens * output_usd_per_1m_tokens
             + reasoning_tokens * reasoning_usd_per_1m_tokens
         ) / 1e6 as cost_usd,
+        (visible_output_tokens * output_usd_per_1m_tokens + reasoning_tokens * reasoning_usd_per_1m_tokens) / 1e6
+            as output_cost_usd,
         input_usd_per_1m_tokens is not null as is_priced
     from priced
 )

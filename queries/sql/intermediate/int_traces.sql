@@ -14,11 +14,20 @@ traces as (
         arg_min(feature, started_at) as feature,
         arg_min(provider, started_at) as provider,
         arg_min(requested_tier, started_at) as requested_tier,
+        arg_min(served_tier, started_at) as first_served_tier,
+        arg_min(served_tier_rank, started_at) as first_served_tier_rank,
+        arg_min(served_model_name, started_at) as first_served_model,
         arg_max(served_tier, started_at) as final_served_tier,
         arg_max(served_tier_rank, started_at) as final_served_tier_rank,
         arg_min(default_tier, started_at) as default_tier,
         arg_min(default_tier_rank, started_at) as default_tier_rank,
         bool_or(is_escalated) as has_escalation_mark,
+        -- the answer: the last call's token counts, what a different tier map would have to produce
+        arg_max(
+            struct_pack(input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+                        price_variant),
+            started_at
+        ) as final_call,
         count(*) as calls,
         sum(input_tokens)::bigint as input_tokens,
         sum(output_tokens)::bigint as output_tokens,

@@ -12,7 +12,9 @@ create table if not exists ingests (
     rows_read bigint not null default 0,
     loaded bigint not null default 0,
     duplicates bigint not null default 0,
-    quarantined bigint not null default 0
+    quarantined bigint not null default 0,
+    -- records that are not model calls (e.g. non-LLM OpenTelemetry spans): not part of rows_read
+    skipped bigint not null default 0
 );
 
 create table if not exists requests (
@@ -52,4 +54,31 @@ create table if not exists quarantine (
     raw_text varchar,
     reason varchar not null,
     quarantined_at timestamp not null
+);
+
+-- Synthetic profiling runs: each sample prompt run on each tier and graded by a quality oracle.
+create sequence if not exists profiling_run_id_seq start 1;
+
+create table if not exists profiling_runs (
+    run_id bigint primary key,
+    source varchar not null,
+    source_fingerprint varchar not null,
+    loaded_at timestamp not null,
+    rows_read bigint not null,
+    loaded bigint not null,
+    quarantined bigint not null
+);
+
+create table if not exists profiling_results (
+    run_id bigint not null,
+    source_line bigint,
+    prompt_id varchar not null,
+    task_type varchar not null,
+    tier varchar,
+    model varchar,
+    passed boolean not null,
+    score double,
+    input_tokens bigint,
+    output_tokens bigint,
+    latency_ms double
 );

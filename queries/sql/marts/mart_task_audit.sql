@@ -1,0 +1,106 @@
+-- params: start_at, end_at, task_types, teams, providers
+-- The task profile audit: every task type in routing.yaml or in the logs, with its tier, quality oracle, blast
+-- radius, expected output tokens and baseline escalation rate, and the warnings a reviewer should see.
+-- grain: one row per task type. warnings is a list of sentences (empty when the task is in order).
+with calls as (
+    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+),
+
+tasks as (
+    select * from cfg_tasks
+),
+
+settings as (
+    select * from cfg_settings
+),
+
+tier_models as (
+    select * from stg_tier_models where model_rank = 1
+),
+
+models as (
+    select * from cfg_models
+),
+
+observed as (
+    select
+        task_type,
+        count(*) as calls,
+        sum(cost_usd) as cost_usd,
+        sum(output_cost_usd) as output_cost_usd,
+        avg(output_tokens) as avg_output_tokens
+    from calls
+    group by task_type
+),
+
+task_types as (
+    select task_type from tasks
+    union
+    select task_type from observed
+),
+
+profiled as (
+    select
+        task_types.task_type,
+        tasks.task_type is not null as is_in_audit,
+        coalesce(tasks.tier, settings.default_tier) as tier,
+        tasks.quality_gate,
+        coalesce(tasks.blast_radius, 'medium') as blast_radius,
+        tasks.expected_output_tokens,
+        tasks.baseline_escalation_rate,
+        tasks.requests_per_day,
+        coalesce(observed.calls, 0) as calls,
+        observed.cost_usd,
+        observed.output_cost_usd / nullif(observed.cost_usd, 0) as output_cost_share,
+        observed.avg_output_tokens,
+        settings.context_guard_ratio,
+        settings.context_guard_ratio * models.context_window as guard_limit_tokens,
+        tier_models.model as tier_model
+    from task_types
+    cross join settings
+    left join tasks using (task_type)
+    left join observed using (task_type)
+    left join tier_models on tier_models.tier = coalesce(tasks.tier, settings.default_tier)
+    left join models on models.model = tier_models.model
+),
+
+first_tier as (
+    select tier as first_tier_name from tier_models order by tier_rank limit 1
+),
+
+guard_hits as (
+    select profiled.task_type, count(*) as calls_over_guard
+    from calls
+    join profiled using (task_type)
+    cross join settings
+    where calls.input_tokens > least(profiled.guard_limit_tokens, settings.context_guard_ratio * calls.context_window)
+    group by profiled.task_type
+),
+
+warned as (
+    select
+        profiled.*,
+        coalesce(guard_hits.calls_over_guard, 0) as calls_over_guard,
+        list_filter([
+            case when not is_in_audit then 'seen in the logs but missing from the audit (routing.yaml tasks)' end,
+            case when blast_radius = 'high' and profiled.tier = first_tier_name and quality_gate is null
+                 then 'high blast radius on the first tier without a quality gate' end,
+            case when output_cost_share > 0.5
+                 then 'output-heavy: output tokens are ' || printf('%.0f%%', 100 * output_cost_share)
+                      || ' of its cost; route by expected output length too' end,
+            case when coalesce(guard_hits.calls_over_guard, 0) > 0
+                 then guard_hits.calls_over_guard || ' calls exceed the context guard ('
+                      || printf('%.0f', 100 * context_guard_ratio) || '% of the window) of ' || tier_model
+                      || ' or of the model that served them' end,
+            case when is_in_audit and quality_gate is null then 'no quality oracle declared' end
+        ], lambda warning: warning is not null) as warnings
+    from profiled
+    cross join first_tier
+    left join guard_hits using (task_type)
+),
+
+ordered as (
+    select * from warned order by len(warnings) desc, cost_usd desc nulls last, task_type
+)
+
+select * from ordered

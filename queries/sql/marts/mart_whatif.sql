@@ -1,0 +1,226 @@
+-- params: start_at, end_at, task_types, teams, providers
+-- What-if: the traffic in scope repriced under each scenario tier map (registered as scenario_tiers,
+-- scenario_tasks and scenario_settings by queries/simulate.py). grain: one row per scenario x task type. USD.
+-- Per trace: the task's tier under the scenario. A trace the scenario routes as it was served (same tier, a model the
+-- tier lists) keeps its actual cost, escalations included; the current map therefore reproduces the baseline. For
+-- the others: the context guard moves an answer whose input exceeds
+-- context_guard_ratio x the window of the tier's model to the next tier that fits (counted; when none fits the trace
+-- keeps its actual cost); the answer's tokens (cached, cache-write, reasoning kept) at that model's price in effect
+-- then; and, when the scenario tier is cheaper than the tier that served the trace, the expected escalation
+-- (1 - pass rate) x the cost on the next tier. The pass rate comes from profiling, else from the escalation rate
+-- observed for the task on that tier, else there is no evidence (counted in traces_without_evidence).
+-- Traces with an unpriced call, or sent to an unpriced model, are left out of both costs and counted.
+with traces as (
+    select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
+),
+
+scenario_models as (
+    select * from scenario_tiers
+),
+
+names as (
+    select * from stg_model_names
+),
+
+models as (
+    select * from cfg_models
+),
+
+prices as (
+    select * from stg_prices
+),
+
+current_tasks as (
+    select * from cfg_tasks
+),
+
+current_settings as (
+    select * from cfg_settings
+),
+
+profiled_pass_rates as (
+    select task_type, tier, pass_rate from mart_profiling_pass_rates
+),
+
+observed_pass_rates as (
+    select first_served_tier as tier, task_type, 1 - avg(is_escalated::int) as pass_rate
+    from int_traces
+    group by all
+),
+
+canonical_models as (
+    select
+        scenario_models.*,
+        coalesce(names.model, model_key(scenario_models.model)) as canonical_model
+    from scenario_models
+    left join names on names.name_key = model_key(scenario_models.model)
+),
+
+ladder_steps as (
+    select
+        canonical_models.scenario,
+        canonical_models.tier,
+        canonical_models.tier_rank,
+        arg_min(canonical_models.canonical_model, canonical_models.model_rank) as model,
+        list(canonical_models.canonical_model) as tier_models,
+        any_value(scenario_settings.context_guard_ratio) * arg_min(models.context_window, canonical_models.model_rank)
+            as guard_limit_tokens
+    from canonical_models
+    join scenario_settings using (scenario)
+    left join models on models.model = canonical_models.canonical_model
+    group by all
+),
+
+ladders as (
+    select
+        scenario,
+        list(
+            {'tier': tier, 'tier_rank': tier_rank, 'model': model, 'tier_models': tier_models,
+             'guard_limit_tokens': guard_limit_tokens}
+            order by tier_rank
+        ) as ladder
+    from ladder_steps
+    group by scenario
+),
+
+targeted as (
+    select
+        traces.*,
+        scenario_settings.scenario,
+        coalesce(scenario_tasks.tier, scenario_settings.default_tier) as scenario_tier,
+        coalesce(current_tasks.tier, current_settings.default_tier) as baseline_tier,
+        ladders.ladder
+    from traces
+    cross join scenario_settings
+    cross join current_settings
+    join ladders on ladders.scenario = scenario_settings.scenario
+    left join scenario_tasks
+        on scenario_tasks.scenario = scenario_settings.scenario and scenario_tasks.task_type = traces.task_type
+    left join current_tasks on current_tasks.task_type = traces.task_type
+),
+
+placed as (
+    select
+        targeted.* exclude (ladder),
+        list_filter(ladder, lambda step: step.tier = targeted.scenario_tier)[1].tier_rank as scenario_tier_rank,
+        list_filter(
+            ladder,
+            lambda step: step.tier_rank >= list_filter(ladder, lambda wanted: wanted.tier = targeted.scenario_tier)[1].tier_rank
+                and (step.guard_limit_tokens is null or targeted.final_call.input_tokens <= step.guard_limit_tokens)
+        )[1] as placement,
+        ladder
+    from targeted
+),
+
+with_next as (
+    select
+        placed.* exclude (ladder),
+        list_filter(ladder, lambda step: step.tier_rank = placed.placement.tier_rank + 1)[1] as next_step,
+        placed.placement.tier_rank < placed.final_served_tier_rank as is_cheaper_than_served,
+        placed.placement.tier = placed.first_served_tier
+            and list_contains(placed.placement.tier_models, placed.first_served_model) as is_unchanged
+    from placed
+),
+
+priced as (
+    select
+        with_next.*,
+        answer_prices.input_usd_per_1m_tokens is not null as is_scenario_priced,
+        (
+            greatest(final_call.input_tokens - final_call.cached_input_tokens - final_call.cache_write_tokens, 0)
+                * answer_prices.input_usd_per_1m_tokens
+            + final_call.cached_input_tokens * answer_prices.cached_input_usd_per_1m_tokens
+            + final_call.cache_write_tokens * answer_prices.cache_write_usd_per_1m_tokens
+            + greatest(final_call.output_tokens - final_call.reasoning_tokens, 0) * answer_prices.output_usd_per_1m_tokens
+            + final_call.reasoning_tokens * answer_prices.reasoning_usd_per_1m_tokens
+        ) / 1e6 as answer_cost_usd,
+        (
+            greatest(final_call.input_tokens - final_call.cached_input_tokens - final_call.cache_write_tokens, 0)
+                * next_prices.input_usd_per_1m_tokens
+            + final_call.cached_input_tokens * next_prices.cached_input_usd_per_1m_tokens
+            + final_call.cache_write_tokens * next_prices.cache_write_usd_per_1m_tokens
+            + greatest(final_call.output_tokens - final_call.reasoning_tokens, 0) * next_prices.output_usd_per_1m_tokens
+            + final_call.reasoning_tokens * next_prices.reasoning_usd_per_1m_tokens
+        ) / 1e6 as next_tier_cost_usd,
+        coalesce(profiled_pass_rates.pass_rate, observed_pass_rates.pass_rate) as pass_rate
+    from with_next
+    left join prices as answer_prices
+        on answer_prices.model = with_next.placement.model
+        and answer_prices.price_variant = with_next.final_call.price_variant
+        and with_next.started_at >= answer_prices.effective_from
+        and with_next.started_at < answer_prices.effective_to
+        and answer_prices.is_long_context
+            = coalesce(with_next.final_call.input_tokens > answer_prices.long_context_above_tokens, false)
+    left join prices as next_prices
+        on next_prices.model = with_next.next_step.model
+        and next_prices.price_variant = with_next.final_call.price_variant
+        and with_next.started_at >= next_prices.effective_from
+        and with_next.started_at < next_prices.effective_to
+        and next_prices.is_long_context
+            = coalesce(with_next.final_call.input_tokens > next_prices.long_context_above_tokens, false)
+    left join profiled_pass_rates
+        on profiled_pass_rates.task_type = with_next.task_type
+        and profiled_pass_rates.tier = with_next.placement.tier
+    left join observed_pass_rates
+        on observed_pass_rates.task_type = with_next.task_type
+        and observed_pass_rates.tier = with_next.placement.tier
+),
+
+per_trace as (
+    select
+        scenario,
+        task_type,
+        baseline_tier,
+        scenario_tier,
+        started_at,
+        unpriced_calls = 0 and (placement is null or is_unchanged or is_scenario_priced) as is_comparable,
+        cost_usd as baseline_cost_usd,
+        case
+            when placement is null or is_unchanged then cost_usd
+            else answer_cost_usd + case when is_cheaper_than_served and next_step is not null
+                                        then coalesce((1 - pass_rate) * next_tier_cost_usd, 0) else 0 end
+        end as scenario_cost_usd,
+        placement is null or placement.tier_rank > scenario_tier_rank as is_guarded,
+        case when not is_unchanged and is_cheaper_than_served and next_step is not null
+             then coalesce(1 - pass_rate, 0) else 0 end as expected_escalations,
+        not is_unchanged and is_cheaper_than_served and next_step is not null and pass_rate is null
+            as has_no_evidence
+    from priced
+),
+
+by_task as (
+    select
+        scenario,
+        task_type,
+        any_value(baseline_tier) as baseline_tier,
+        any_value(scenario_tier) as scenario_tier,
+        count(*) as requests,
+        sum(baseline_cost_usd) filter (where is_comparable) as baseline_cost_usd,
+        sum(scenario_cost_usd) filter (where is_comparable) as scenario_cost_usd,
+        count(*) filter (where is_guarded) as guarded_calls,
+        sum(expected_escalations) as expected_escalations,
+        count(*) filter (where has_no_evidence) as traces_without_evidence,
+        count(*) filter (where not is_comparable) as unpriced_traces,
+        min(started_at) as first_started_at,
+        max(started_at) as last_started_at
+    from per_trace
+    group by scenario, task_type
+),
+
+final as (
+    select
+        * exclude (first_started_at, last_started_at),
+        baseline_cost_usd - scenario_cost_usd as savings_usd,
+        greatest(
+            date_diff(
+                'second',
+                coalesce(start_at::timestamp, min(first_started_at) over (partition by scenario)),
+                coalesce(end_at::timestamp, max(last_started_at) over (partition by scenario))
+            ) / 86400.0,
+            1.0
+        ) as period_days
+    from by_task
+    order by scenario, baseline_cost_usd - scenario_cost_usd desc nulls last, task_type
+)
+
+select * from final

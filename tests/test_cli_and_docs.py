@@ -1,0 +1,134 @@
+"""The CLI's JSON contract, and the README documenting every command, config key and mart."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from ingest.cli import build_parser, main
+from queries.config import (
+    DriftRule,
+    ModelPrices,
+    PriceBook,
+    PriceEntry,
+    PriceVariant,
+    ProfilingRule,
+    Routing,
+    TaskProfile,
+    TaskTypeRule,
+)
+from queries.db import SQL_DIR
+from tests.conftest import REPO, SAMPLE_LOGS
+
+README = (REPO / "README.md").read_text()
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    status = main([*argv, "--json"])
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_ingest_and_report_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "cli.duckdb")
+    status, ingested = run_json(capsys, "ingest", str(SAMPLE_LOGS / "requests_export.csv"), "--db", db)
+    assert status == 0
+    assert set(ingested) == {"rows_read", "loaded", "duplicates", "quarantined", "files"}
+    assert (ingested["rows_read"], ingested["loaded"], ingested["quarantined"]) == (2003, 2000, 3)
+    assert set(ingested["files"][0]) == {
+        "path",
+        "format",
+        "rows_read",
+        "loaded",
+        "duplicates",
+        "quarantined",
+        "skipped",
+        "seconds",
+    }
+
+    for by in ("task_type", "model", "tier", "day", "team"):
+        status, report = run_json(capsys, "report", "--db", db, "--by", by)
+        assert status == 0
+        assert set(report) == {"rows", "total_cost_usd"}
+        assert all(
+            set(row) == {by, "requests", "calls", "input_tokens", "output_tokens", "cost_usd", "unpriced_calls"}
+            for row in report["rows"]
+        )
+        assert sum(row["calls"] for row in report["rows"]) == 2000
+        assert report["total_cost_usd"] == pytest.approx(sum(row["cost_usd"] or 0 for row in report["rows"]))
+
+    _, everything = run_json(capsys, "report", "--db", db, "--by", "day")
+    _, one_day = run_json(capsys, "report", "--db", db, "--by", "day", "--since", "2026-11-10", "--until", "2026-11-10")
+    [day_row] = [row for row in everything["rows"] if row["day"] == "2026-11-10"]
+    assert one_day["rows"] == [day_row]
+
+
+def test_missing_database_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["report", "--db", str(tmp_path / "none.duckdb")])
+    assert status == 2
+    assert "no database at" in capsys.readouterr().err
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_bad_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    routing = tmp_path / "routing.yaml"
+    routing.write_text("tiers: {t1: [a]}\ndefault_tier: t1\nextra: 1\n")
+    status = main(
+        [
+            "ingest",
+            str(SAMPLE_LOGS / "requests_export.csv"),
+            "--db",
+            str(tmp_path / "x.duckdb"),
+            "--routing",
+            str(routing),
+        ]
+    )
+    assert status == 2
+    assert f"{routing}: extra: unknown key" in capsys.readouterr().err
+
+
+def _subcommands() -> list[str]:
+    parser = build_parser()
+    [action] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(action.choices)
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_readme_documents_every_command(command: str) -> None:
+    assert f"tierscope {command}" in README
+
+
+@pytest.mark.parametrize(
+    "key",
+    sorted(
+        {
+            key
+            for model in (
+                PriceBook,
+                ModelPrices,
+                PriceEntry,
+                PriceVariant,
+                Routing,
+                DriftRule,
+                ProfilingRule,
+                TaskProfile,
+                TaskTypeRule,
+            )
+            for key in _keys(model)
+        }
+    ),
+)
+def test_readme_documents_every_config_key(key: str) -> None:
+    assert f"`{key}`" in README
+
+
+@pytest.mark.parametrize("mart", sorted(path.stem for path in (SQL_DIR / "marts").glob("*.sql")))
+def test_readme_lists_every_mart(mart: str) -> None:
+    assert f"`{mart}`" in README

@@ -1,0 +1,168 @@
+"""Config files: the shipped ones load; bad ones fail with the file and the key path in the message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from queries.config import ConfigError, load_price_book, load_routing
+
+VALID_ROUTING = """
+tiers:
+  tier1: [a]
+  tier2: [b]
+default_tier: tier2
+tasks:
+  classification: {tier: tier1, baseline_escalation_rate: 0.03, blast_radius: low}
+"""
+
+VALID_PRICES = """
+models:
+  a:
+    prices:
+      - {effective_from: 2025-01-01, input: 1.0, output: 2.0}
+"""
+
+BAD_ROUTING = [
+    ("unknown top-level key", VALID_ROUTING + "colour: blue\n", "colour: unknown key"),
+    (
+        "unknown task key",
+        VALID_ROUTING.replace("blast_radius: low", "blast_radius: low, owner: me"),
+        "tasks.classification.owner: unknown key",
+    ),
+    (
+        "bad blast radius",
+        VALID_ROUTING.replace("blast_radius: low", "blast_radius: huge"),
+        "tasks.classification.blast_radius",
+    ),
+    ("rate above 1", VALID_ROUTING.replace("0.03", "1.5"), "tasks.classification.baseline_escalation_rate"),
+    (
+        "task on unknown tier",
+        VALID_ROUTING.replace("{tier: tier1", "{tier: tier9"),
+        "tasks.classification.tier 'tier9' is not one of the tiers",
+    ),
+    (
+        "unknown default tier",
+        VALID_ROUTING.replace("default_tier: tier2", "default_tier: gold"),
+        "default_tier 'gold' is not one of the tiers",
+    ),
+    ("model in two tiers", VALID_ROUTING.replace("tier2: [b]", "tier2: [a]"), "model 'a' is in both"),
+    ("bad drift window", VALID_ROUTING + "drift: {window: weekly}\n", "drift.window: window must look like"),
+    ("drift mode", VALID_ROUTING + "drift: {mode: sideways}\n", "drift.mode"),
+    ("guard ratio", VALID_ROUTING + "context_guard_ratio: 2\n", "context_guard_ratio"),
+    ("not yaml", "tiers: [unclosed\n", "not valid YAML"),
+]
+
+BAD_PRICES = [
+    (
+        "unknown price key",
+        VALID_PRICES.replace("output: 2.0", "output: 2.0, ouput: 3"),
+        "models.a.prices[0].ouput: unknown key",
+    ),
+    ("negative price", VALID_PRICES.replace("input: 1.0", "input: -1"), "models.a.prices[0].input"),
+    (
+        "missing output",
+        VALID_PRICES.replace(", output: 2.0", ""),
+        "models.a.prices[0].output: Field required",
+    ),
+    ("bad date", VALID_PRICES.replace("2025-01-01", "first of may"), "models.a.prices[0].effective_from"),
+    (
+        "unordered",
+        VALID_PRICES + "      - {effective_from: 2024-01-01, input: 1.0, output: 2.0}\n",
+        "models.a.prices: prices must be ordered oldest first",
+    ),
+    (
+        "above without tokens",
+        VALID_PRICES.replace("output: 2.0}", "output: 2.0, above: {input: 2}}"),
+        "above_tokens and above must be given together",
+    ),
+    (
+        "unknown variant key",
+        VALID_PRICES.replace("output: 2.0}", "output: 2.0, batch: {inptu: 1}}"),
+        "models.a.prices[0].batch.inptu: unknown key",
+    ),
+    (
+        "alias collision",
+        VALID_PRICES + "  b:\n    aliases: [a]\n    prices:\n"
+        "      - {effective_from: 2025-01-01, input: 1.0, output: 2.0}\n",
+        "alias 'a' of 'b' is already a name of 'a'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [case[1:] for case in BAD_ROUTING], ids=[c[0] for c in BAD_ROUTING])
+def test_bad_routing_names_file_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "routing.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_routing(path)
+    assert str(path) in str(error.value)
+    assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(("text", "expected"), [case[1:] for case in BAD_PRICES], ids=[c[0] for c in BAD_PRICES])
+def test_bad_prices_name_file_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_price_book(path)
+    assert str(path) in str(error.value)
+    assert expected in str(error.value)
+
+
+def test_shipped_config_covers_the_required_models_and_tasks() -> None:
+    price_book = load_price_book()
+    required = [
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "gpt-5",
+        "gpt-5-mini",
+        "gpt-5-nano",
+        "o3",
+        "o4-mini",
+        "claude-3-5-haiku",
+        "claude-haiku-4-5",
+        "claude-sonnet-4-5",
+        "claude-sonnet-4-6",
+        "claude-opus-4-1",
+        "claude-opus-4-5",
+        "claude-opus-4-6",
+        "claude-opus-4-7",
+        "gemini-2.5-pro",
+        "gemini-2.5-flash",
+        "gemini-2.5-flash-lite",
+    ]
+    assert set(required) <= set(price_book.models)
+    assert all(price_book.models[name].context_window for name in required)
+    routing = load_routing()
+    assert set(routing.tasks) == {
+        "classification",
+        "extraction",
+        "summarization",
+        "rag_answer",
+        "reasoning",
+        "code_generation",
+    }
+    assert (routing.drift.threshold, routing.drift.mode, routing.context_guard_ratio) == (
+        0.15,
+        "relative",
+        0.8,
+    )
+
+
+def test_environment_points_at_user_copies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text(VALID_ROUTING)
+    monkeypatch.setenv("TIERSCOPE_ROUTING", str(path))
+    assert list(load_routing().tiers) == ["tier1", "tier2"]
+
+
+def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
+    path = tmp_path / "routing.yaml"
+    path.write_text("!!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_routing(path)

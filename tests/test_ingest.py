@@ -1,0 +1,218 @@
+"""Generic-format ingest: accounting, quarantine, dedup, idempotence, every container and alias."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingest.formats import UnknownFormatError
+from ingest.load import IngestResult, ingest_paths
+from queries.db import connect
+from tests.conftest import REPO, SAMPLE_LOGS, write_jsonl
+
+GOOD = [
+    {
+        "request_id": "r1",
+        "started_at": "2026-11-01T10:00:00Z",
+        "task_type": "classification",
+        "served_model": "gpt-4o-mini",
+        "input_tokens": 1000,
+        "output_tokens": 10,
+        "tags": ["env:prod", "a"],
+    },
+    {
+        "request_id": "r2",
+        "started_at": "2026-11-01T12:00:00+02:00",
+        "served_model": "gpt-4o",
+        "input_tokens": 10,
+        "output_tokens": 1,
+    },
+    {
+        "request_id": "r3",
+        "started_at": 1761991200,
+        "served_model": "gpt-4o",
+        "input_tokens": 1,
+        "output_tokens": 1,
+    },
+    {
+        "request_id": "r4",
+        "started_at": 1761991200500,
+        "served_model": "gpt-4o",
+        "input_tokens": 1,
+        "output_tokens": 1,
+    },
+]
+
+
+def accounting_holds(result: IngestResult) -> bool:
+    return result.rows_read == result.loaded + result.duplicates + result.quarantined
+
+
+def test_dirty_jsonl_quarantines_with_line_field_and_raw_text(tmp_path: Path) -> None:
+    lines = [json.dumps(record) for record in GOOD]
+    lines.insert(1, "")  # a blank line shifts the line numbers after it
+    lines += [
+        '{"request_id": "bad1", broken',
+        json.dumps({"request_id": "bad2", "started_at": "yesterday", "input_tokens": 5, "output_tokens": 1}),
+        json.dumps({"request_id": "bad3", "started_at": "2026-11-01", "input_tokens": -1, "output_tokens": 1}),
+        json.dumps({"started_at": "2026-11-01", "input_tokens": 1, "output_tokens": 1}),
+        json.dumps(
+            {
+                "request_id": "bad5",
+                "started_at": "2026-11-01",
+                "input_tokens": 10,
+                "output_tokens": 1,
+                "cached_input_tokens": 11,
+            }
+        ),
+        json.dumps({"request_id": "bad6", "started_at": "2026-11-01", "input_tokens": "1.2k", "output_tokens": 1}),
+        json.dumps(GOOD[0]),  # a duplicate of r1
+    ]
+    source = tmp_path / "dirty.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(con, [source])
+    assert (result.rows_read, result.loaded, result.duplicates, result.quarantined) == (11, 4, 1, 6)
+    quarantined = con.sql("select source_line, reason, raw_text from quarantine order by source_line").pl()
+    assert quarantined["source_line"].to_list() == [6, 7, 8, 9, 10, 11]
+    reasons = quarantined["reason"].to_list()
+    assert reasons[0] == "not valid JSON, or an object with no known field"
+    assert quarantined["raw_text"][0] == '{"request_id": "bad1", broken'
+    assert reasons[1].startswith("started_at: cannot read 'yesterday' as a time")
+    assert reasons[2] == "input_tokens: -1 is negative (a count >= 0 expected)"
+    assert reasons[3] == "request_id: missing (required)"
+    assert reasons[4].startswith("cached_input_tokens + cache_write_tokens: 11 exceed input_tokens 10")
+    assert reasons[5] == "input_tokens: '1.2k' is not a whole number"
+    assert '"started_at":"yesterday"' in quarantined["raw_text"][1]
+    assert [str(problem) for problem in result.problems][1].startswith(f"{source}:7: started_at")
+
+
+def test_times_and_tags_are_normalised(tmp_path: Path) -> None:
+    con = connect(tmp_path / "db.duckdb")
+    ingest_paths(con, [write_jsonl(tmp_path / "good.jsonl", GOOD)])
+    rows = con.sql(
+        "select request_id, started_at::varchar, task_type, trace_id, status, escalated, tags "
+        "from requests order by request_id"
+    ).fetchall()
+    assert rows == [
+        ("r1", "2026-11-01 10:00:00", "classification", "r1", "success", False, ["env:prod", "a"]),
+        ("r2", "2026-11-01 10:00:00", "unknown", "r2", "success", False, None),  # +02:00 -> UTC
+        ("r3", "2025-11-01 10:00:00", "unknown", "r3", "success", False, None),  # epoch seconds
+        ("r4", "2025-11-01 10:00:00.5", "unknown", "r4", "success", False, None),  # epoch milliseconds
+    ]
+
+
+def test_reingest_loads_nothing_twice(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "calls.jsonl", [*GOOD, {"request_id": "x", "started_at": "never"}])
+    con = connect(tmp_path / "db.duckdb")
+    [first] = ingest_paths(con, [source])
+    [second] = ingest_paths(con, [source])
+    assert (first.loaded, first.duplicates, first.quarantined) == (4, 0, 1)
+    assert (second.loaded, second.duplicates, second.quarantined) == (0, 4, 1)
+    assert accounting_holds(first) and accounting_holds(second)
+    assert con.sql("select count(*) from requests").fetchall() == [(4,)]
+    assert con.sql("select count(*) from quarantine").fetchall() == [(1,)]
+    assert con.sql("select count(*) from ingests").fetchall() == [(2,)]
+
+
+def test_csv_with_alias_columns_and_bad_lines(tmp_path: Path) -> None:
+    source = tmp_path / "export.csv"
+    source.write_text(
+        "timestamp,request_id,model,prompt_tokens,completion_tokens,team\n"
+        "2026-11-01T10:00:00Z,c1,gpt-4o,1000,100,search\n"
+        "2026-11-01T10:00:01Z,c2,gpt-4o,1000,100,search,unexpected\n"
+        "2026-11-01T10:00:02Z,c3,gpt-4o,-4,100,search\n"
+    )
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(con, [source])
+    assert (result.rows_read, result.loaded, result.duplicates, result.quarantined) == (3, 1, 0, 2)
+    assert con.sql("select served_model, input_tokens, output_tokens, team from requests").fetchall() == [
+        ("gpt-4o", 1000, 100, "search")
+    ]
+    quarantined = con.sql("select source_line, reason, raw_text from quarantine order by source_line").fetchall()
+    assert quarantined[0][0] == 3 and quarantined[0][1].startswith("CSV too many columns")
+    assert quarantined[0][2] == "2026-11-01T10:00:01Z,c2,gpt-4o,1000,100,search,unexpected"
+    assert quarantined[1][1] == "input_tokens: -4 is negative (a count >= 0 expected)"
+
+
+def test_parquet_and_gzip_containers_load_the_same_calls(tmp_path: Path) -> None:
+    frame = pl.DataFrame(GOOD[:2]).with_columns(pl.col("tags").fill_null([]))
+    frame.write_parquet(tmp_path / "calls.parquet")
+    with gzip.open(tmp_path / "calls.jsonl.gz", "wt") as handle:
+        handle.write("".join(json.dumps(record) + "\n" for record in GOOD[:2]))
+    for name in ("calls.parquet", "calls.jsonl.gz"):
+        con = connect(tmp_path / f"{name}.duckdb")
+        [result] = ingest_paths(con, [tmp_path / name])
+        assert result.loaded == 2, name
+        assert con.sql("select request_id, started_at::varchar, input_tokens from requests order by 1").fetchall() == [
+            ("r1", "2026-11-01 10:00:00", 1000),
+            ("r2", "2026-11-01 10:00:00", 10),
+        ], name
+
+
+def test_sample_month_accounting(sample_db: duckdb.DuckDBPyConnection) -> None:
+    ledger = sample_db.sql("select source, rows_read, loaded, duplicates, quarantined from ingests order by 1").pl()
+    assert (ledger["rows_read"] == ledger["loaded"] + ledger["duplicates"] + ledger["quarantined"]).all()
+    by_file = {Path(row[0]).name: row[1:] for row in ledger.rows()}
+    # the generator's documented dirt: 15 repeated lines and 12 malformed ones; 3 bad CSV rows
+    assert by_file == {
+        "requests.jsonl.gz": (100_027, 100_000, 15, 12),
+        "requests_export.csv": (2_003, 2_000, 0, 3),
+    }
+    assert sample_db.sql("select count(*) from requests").fetchall() == [(102_000,)]
+
+
+def test_unknown_format_names_the_known_ones(tmp_path: Path) -> None:
+    source = tmp_path / "notes.txt"
+    source.write_text("hello\nworld\n")
+    con = connect(tmp_path / "db.duckdb")
+    with pytest.raises(UnknownFormatError, match=r"notes.txt: no reader recognises this file; known formats: generic"):
+        ingest_paths(con, [source])
+
+
+def test_prompt_text_is_never_stored(tmp_path: Path) -> None:
+    record = {
+        **GOOD[0],
+        "messages": [{"role": "user", "content": "SECRET PROMPT"}],
+        "response": "SECRET ANSWER",
+    }
+    bad = {**record, "request_id": "q", "input_tokens": -1}
+    con = connect(tmp_path / "db.duckdb")
+    ingest_paths(con, [write_jsonl(tmp_path / "c.jsonl", [record, bad])])
+    stored = con.sql("select to_json(requests)::varchar from requests").fetchall()
+    stored += con.sql("select raw_text from quarantine").fetchall()
+    assert len(stored) == 2
+    assert not any("SECRET" in text for (text,) in stored)
+
+
+def test_sample_files_exist_and_are_small() -> None:
+    total = sum(path.stat().st_size for path in SAMPLE_LOGS.iterdir() if path.is_file())
+    assert total < 20 * 1024 * 1024
+
+
+def test_task_type_from_rules_in_order(tmp_path: Path) -> None:
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(
+        (REPO / "config" / "routing.yaml").read_text()
+        + "task_type_from:\n  - {tag_prefix: 'task:'}\n  - {field: task_type}\n  - {attribute: feature_task}\n"
+    )
+    base = {"started_at": "2026-11-01", "input_tokens": 1, "output_tokens": 1}
+    records = [
+        {**base, "request_id": "tag_wins", "task_type": "field", "tags": ["task:from_tag"]},
+        {**base, "request_id": "field_next", "task_type": "field", "tags": ["other:x"]},
+        {**base, "request_id": "attribute_last", "metadata": {"feature_task": "from_metadata"}},
+        {**base, "request_id": "none", "metadata": {"something": "else"}},
+    ]
+    con = connect(tmp_path / "db.duckdb", routing_path=routing)
+    ingest_paths(con, [write_jsonl(tmp_path / "c.jsonl", records)])
+    assert dict(con.sql("select request_id, task_type from requests").fetchall()) == {
+        "tag_wins": "from_tag",
+        "field_next": "field",
+        "attribute_last": "from_metadata",
+        "none": "unknown",
+    }
