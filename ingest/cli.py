@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -17,15 +18,26 @@ import polars as pl
 
 from ingest.formats import READERS, UnknownFormatError
 from ingest.load import IngestResult, ingest_paths
+from ingest.prices_import import import_litellm
 from ingest.profiling import load_profiling
-from queries import api, simulate
-from queries.config import ConfigError, load_routing
+from queries import api, export, simulate
+from queries.config import DEFAULT_PRICES, ConfigError, load_routing
 from queries.db import connect, resolve_db_path
 from queries.scenario import scenario_yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_LOGS = REPO_ROOT / "sample_logs"
-DEMO_FILES = ("requests.jsonl.gz", "requests_export.csv")
+DEMO_FILES = (
+    "requests.jsonl.gz",
+    "requests_export.csv",
+    "formats/litellm.jsonl",
+    "formats/litellm_spend_logs.csv",
+    "formats/otel_genai.jsonl",
+    "formats/openai_batch_output.jsonl",
+    "formats/anthropic_batch_results.jsonl",
+    "formats/langfuse_observations.json",
+    "formats/helicone_requests.jsonl",
+)
 
 
 class CliError(Exception):
@@ -97,6 +109,38 @@ def build_parser() -> argparse.ArgumentParser:
     drift = commands.add_parser("drift", help="task types whose escalation rate drifts above baseline (exit 1)")
     _common(drift)
     _scope_options(drift)
+
+    reconcile = commands.add_parser("reconcile", help="calls whose reported cost differs from the price book's")
+    _common(reconcile)
+    _scope_options(reconcile)
+    reconcile.add_argument("--tolerance", type=float, default=0.01, help="relative difference allowed (default 0.01)")
+    reconcile.add_argument("--limit", type=int, default=20, help="calls listed in the text output (default 20)")
+
+    prices = commands.add_parser("prices", help="manage the price book")
+    price_commands = prices.add_subparsers(dest="prices_command", required=True, metavar="PRICES_COMMAND")
+    import_litellm_parser = price_commands.add_parser(
+        "import-litellm", help="merge LiteLLM's model_prices_and_context_window.json into the price book"
+    )
+    _common(import_litellm_parser)
+    import_litellm_parser.add_argument("source", type=Path, metavar="FILE", help="LiteLLM's price JSON")
+    import_litellm_parser.add_argument("--models", nargs="+", metavar="MODEL", help="only these models (default: all)")
+    import_litellm_parser.add_argument(
+        "--effective-from",
+        type=dt.date.fromisoformat,
+        default=dt.datetime.now(dt.UTC).date(),
+        help="first day the imported prices apply (YYYY-MM-DD, default today, UTC)",
+    )
+    import_litellm_parser.add_argument("--out", type=Path, help="where to write the merged book (default: --prices)")
+
+    exports = commands.add_parser("export", help="write FOCUS cost data or the canonical table as Parquet")
+    export_kinds = exports.add_subparsers(dest="export_kind", required=True, metavar="KIND")
+    focus = export_kinds.add_parser("focus", help="a FOCUS 1.2 cost file at daily grain (.csv or .parquet)")
+    _common(focus)
+    _scope_options(focus)
+    focus.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write (.csv or .parquet)")
+    parquet = export_kinds.add_parser("parquet", help="the calls table as Parquet partitioned by day")
+    _common(parquet)
+    parquet.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new or empty folder")
     return parser
 
 
@@ -436,6 +480,85 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    con = _open(args, must_exist=True)
+    try:
+        frame = api.cost_reconciliation(con, _scope(args), tolerance=args.tolerance)
+    finally:
+        con.close()
+    keys = [
+        "request_id",
+        "started_at",
+        "task_type",
+        "served_model",
+        "priced_model",
+        "price_variant",
+        "reported_cost_usd",
+        "computed_cost_usd",
+        "difference_usd",
+        "relative_difference",
+    ]
+    calls = [{key: row[key] for key in keys} for row in frame.iter_rows(named=True)]
+    if args.json:
+        _print_json({"tolerance": args.tolerance, "disagreeing_calls": len(calls), "calls": calls})
+        return 0
+    print(f"{len(calls):,} calls whose reported cost differs from the price book's by more than {args.tolerance:.1%}")
+    rows = [
+        [
+            str(call["request_id"]),
+            str(call["served_model"] or call["priced_model"]),
+            call["price_variant"],
+            _money(call["reported_cost_usd"]),
+            _money(call["computed_cost_usd"]),
+            f"{call['relative_difference']:+.1%}" if call["relative_difference"] is not None else "n/a",
+        ]
+        for call in calls[: args.limit]
+    ]
+    if rows:
+        print(_table(["request_id", "model", "variant", "reported", "price book", "difference"], rows))
+    if len(calls) > args.limit:
+        print(f"... and {len(calls) - args.limit:,} more (--limit, or --json for all)")
+    return 0
+
+
+def cmd_prices(args: argparse.Namespace) -> int:
+    book = Path(args.prices or os.environ.get("TIERSCOPE_PRICES") or DEFAULT_PRICES)
+    out = args.out or book
+    summary = import_litellm(args.source, book, out, args.effective_from, args.models)
+    if args.json:
+        _print_json({"out": str(out), "effective_from": args.effective_from.isoformat(), **summary.as_json()})
+        return 0
+    print(
+        f"{out}: {len(summary.added)} models added, {len(summary.updated)} updated from "
+        f"{args.effective_from.isoformat()}, {len(summary.unchanged)} unchanged"
+    )
+    for label, names in (("added", summary.added), ("updated", summary.updated)):
+        if names:
+            print(f"  {label}: {', '.join(names)}")
+    if summary.not_found:
+        print(f"  not in {args.source}: {', '.join(summary.not_found)}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    con = _open(args, must_exist=True)
+    try:
+        if args.export_kind == "focus":
+            written = export.write_focus(con, args.out, _scope(args))
+        else:
+            written = export.write_parquet(con, args.out)
+    except FileExistsError as error:
+        raise CliError(str(error)) from error
+    finally:
+        con.close()
+    if args.json:
+        _print_json({"path": str(written.path), "rows": written.rows, "files": written.files})
+    else:
+        files = f" ({written.files} files)" if written.files > 1 else ""
+        print(f"{written.rows:,} rows written to {written.path}{files}")
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "ingest": cmd_ingest,
@@ -443,6 +566,9 @@ COMMANDS = {
     "drift": cmd_drift,
     "whatif": cmd_whatif,
     "profile": cmd_profile,
+    "reconcile": cmd_reconcile,
+    "prices": cmd_prices,
+    "export": cmd_export,
 }
 
 

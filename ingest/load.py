@@ -20,7 +20,7 @@ from typing import TextIO
 import duckdb
 
 from ingest.formats import Reader, detect, reader_named
-from queries.db import execute_file, sql_text
+from queries.db import execute_file, refresh_derived, sql_text
 
 HEAD_BYTES = 65536
 
@@ -208,11 +208,30 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def ingest_paths(
-    con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], source_format: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | Path],
+    source_format: str | None = None,
+    *,
+    refresh: bool = True,
 ) -> list[IngestResult]:
+    """Load files (folders are expanded), each in its own transaction, then bring the derived tables the marts read
+    up to date in one more (``refresh=False`` leaves that to the next open or :func:`refresh_derived`)."""
     files = expand_paths(paths)
     progress = Progress(len(files))
-    return [
+    results = [
         ingest_file(con, path, source_format, progress=progress, index=index)
         for index, path in enumerate(files, start=1)
     ]
+    if refresh:
+        with_transaction(con, refresh_derived)
+    return results
+
+
+def with_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
+    con.execute("begin")
+    try:
+        work(con)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

@@ -218,3 +218,19 @@ def task_audit(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFra
     expected_output_tokens, baseline_escalation_rate, observed calls / cost_usd / output_cost_share, calls_over_guard
     and warnings (a list of sentences; empty when the task is in order). Tasks with most warnings first."""
     return _mart(con, "mart_task_audit", scope)
+
+
+def unknown_task_hints(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """For calls with task type unknown, the task_type_from rules (routing.yaml) that would give them one: rule_kind
+    (tag_prefix / attribute), rule_key, rule_yaml (the line to add), calls it would reach, share_of_unknown_calls,
+    example_values (tag rules only; attribute values are not stored), first/last started_at and sources. Most calls
+    first."""
+    return _mart(con, "mart_unknown_task_hints", scope)
+
+
+def focus_daily(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """The priced calls as a FOCUS 1.2 cost and usage dataset at daily grain: one row per UTC day x provider x model x
+    price variant x context band x meter (input, cached_input, cache_write, output, reasoning) x unit price x task
+    type x team, with FOCUS column names (BilledCost... in USD, ListUnitPrice per 1M tokens, ConsumedQuantity in
+    tokens, Tags a JSON object with task_type and team). Unpriced calls are left out."""
+    return _mart(con, "mart_focus_daily", scope)

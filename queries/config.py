@@ -151,10 +151,15 @@ class TaskTypeRule(_Strict):
         return str(getattr(self, self.kind))
 
 
+# What each log format carries (ingest/formats/): a task_type field (generic); a request tag task_type:<type> (LiteLLM
+# request_tags, Langfuse trace tags); a task_type key in the source's attributes (LiteLLM requester / spend-logs
+# metadata, Langfuse metadata, a Helicone Task-Type property, a batch custom_id segment); an app.task_type span
+# attribute (OpenTelemetry, custom attributes go in the application's namespace).
 DEFAULT_TASK_TYPE_RULES = (
     TaskTypeRule(field="task_type"),
     TaskTypeRule(tag_prefix="task_type:"),
     TaskTypeRule(attribute="task_type"),
+    TaskTypeRule(attribute="app.task_type"),
 )
 
 

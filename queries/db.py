@@ -9,6 +9,7 @@ YAML files on every open, so a ``--prices`` / ``--routing`` override applies to 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,9 @@ SQL_LAYERS: tuple[str, ...] = (
     "staging/stg_tier_models.sql",
     "staging/stg_profiling_results.sql",
     "intermediate/int_priced_calls.sql",
+    "derived/priced_calls.sql",
     "intermediate/int_traces.sql",
+    "derived/traces.sql",
     "intermediate/int_calls_in_scope.sql",
     "intermediate/int_traces_in_scope.sql",
     "marts/mart_task_costs.sql",
@@ -69,6 +72,9 @@ SQL_LAYERS: tuple[str, ...] = (
     "marts/mart_unattributed_calls.sql",
     "marts/mart_reconciliation_summary.sql",
     "marts/mart_price_book.sql",
+    "ingest/format_macros.sql",
+    "marts/mart_unknown_task_hints.sql",
+    "marts/mart_focus_daily.sql",
 )
 
 
@@ -136,14 +142,79 @@ def connect(
     try:
         con.execute(sql_text("schema/tables.sql"))
         load_config_tables(con, price_book, routing)
+        fingerprint = config_fingerprint(price_book, routing)
+        rebuild = _derived_fingerprint(con) != fingerprint
         for relative_path in SQL_LAYERS[1:]:
-            con.execute(_definition(relative_path))
+            if relative_path.startswith("derived/"):
+                if rebuild or not _has_table(con, Path(relative_path).stem):
+                    con.execute(sql_text(relative_path))
+            else:
+                con.execute(_definition(relative_path))
+        if rebuild:
+            execute_file(con, "derived/derived_state.sql", {"fingerprint": fingerprint})
+        else:
+            refresh_derived(con)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         con.close()
         raise
     return con
+
+
+# The SQL the derived tables are computed with: a change to any of it (a new tierscope) rebuilds them.
+DERIVATION_SQL = tuple(
+    path
+    for path in SQL_LAYERS
+    if path.startswith(("staging/", "derived/", "intermediate/int_priced", "intermediate/int_traces."))
+)
+
+
+def config_fingerprint(price_book: PriceBook, routing: Routing) -> str:
+    """What the derived tables depend on: the price book, the routing map and the derivation SQL."""
+    digest = hashlib.sha256()
+    digest.update(price_book.model_dump_json().encode())
+    digest.update(routing.model_dump_json().encode())
+    for relative_path in DERIVATION_SQL:
+        digest.update(sql_text(relative_path).encode())
+    return digest.hexdigest()[:32]
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring priced_calls and traces up to the latest ingest, incrementally; returns how many ingests it took in.
+
+    Ingest commits calls and its ledger row; the derived tables follow here, in the caller's transaction: at the
+    end of ``ingest_paths`` and whenever a database is opened, so a crash in between only delays them.
+    """
+    [(through, latest)] = con.execute(
+        "select (select through_ingest_id from derived_state), (select coalesce(max(ingest_id), 0) from ingests)"
+    ).fetchall()
+    if latest <= through:
+        return 0
+    params = {"after_ingest_id": through, "through_ingest_id": latest}
+    execute_file(con, "derived/refresh_new_ingests.sql", params)
+    [(continued,)] = con.execute("select count(*) from derived_continued_traces").fetchall()
+    if continued:
+        execute_file(con, "derived/refresh_continued_traces.sql", params)
+    con.execute("drop table derived_continued_traces")
+    [(taken,)] = con.execute(
+        "select count(*) from ingests where ingest_id > $after and ingest_id <= $through",
+        {"after": through, "through": latest},
+    ).fetchall()
+    return int(taken)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    query = "select count(*) from duckdb_tables() where table_name = $name and database_name = current_database()"
+    return bool(con.execute(query, {"name": name}).fetchall()[0][0])
+
+
+def _derived_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The fingerprint the derived tables were built with, if they were."""
+    if not _has_table(con, "derived_state"):
+        return None
+    rows = con.execute("select config_fingerprint from derived_state").fetchall()
+    return str(rows[0][0]) if rows else None
 
 
 def _price_rows(model: str, entry: PriceEntry) -> list[dict[str, object]]:

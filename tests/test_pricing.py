@@ -87,6 +87,8 @@ CASES = [
     (call("dated", "small-2025-01-01"), 3.0),
     (call("prefixed", "acme/small"), 3.0),
     (call("casing", "SMALL"), 3.0),
+    # a call that used no tokens (a failed call) costs nothing, even on a model with no price
+    (call("failed_unknown", "mystery-model", input_tokens=0, output_tokens=0, status="error"), 0.0),
 ]
 
 
@@ -148,7 +150,7 @@ def test_audits_return_no_offending_rows(priced: duckdb.DuckDBPyConnection) -> N
         "priced calls have a cost": "select request_id from int_priced_calls where is_priced and cost_usd is null",
         "one price per call": "select request_id from int_priced_calls group by request_id having count(*) > 1",
         "traces cost what their calls cost": """
-            select 1 from (select sum(cost_usd) as c from int_traces) t, (select sum(cost_usd) as c from requests
+            select 1 from (select sum(cost_usd) as c from traces) t, (select sum(cost_usd) as c from requests
             join int_priced_calls using (request_id)) p where abs(t.c - p.c) > 1e-9""",
     }
     for name, query in audits.items():

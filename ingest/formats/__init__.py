@@ -13,7 +13,14 @@ from typing import Protocol
 
 import duckdb
 
+from ingest.formats.anthropic_batch import AnthropicBatchReader
 from ingest.formats.generic import GenericReader
+from ingest.formats.helicone import HeliconeReader
+from ingest.formats.langfuse import LangfuseReader
+from ingest.formats.litellm import LiteLLMReader
+from ingest.formats.litellm_spend_logs import LiteLLMSpendLogsReader
+from ingest.formats.openai_batch import OpenAIBatchReader
+from ingest.formats.otel import OTelReader
 
 
 class UnknownFormatError(ValueError):
@@ -38,7 +45,17 @@ class Reader(Protocol):
         ...
 
 
-READERS: tuple[Reader, ...] = (GenericReader(),)
+# Specific formats first: a generic file is recognised by field names that several exports share.
+READERS: tuple[Reader, ...] = (
+    LiteLLMReader(),
+    LiteLLMSpendLogsReader(),
+    OTelReader(),
+    OpenAIBatchReader(),
+    AnthropicBatchReader(),
+    LangfuseReader(),
+    HeliconeReader(),
+    GenericReader(),
+)
 
 
 def reader_named(name: str) -> Reader:

@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
+import polars as pl
 
 from ingest.fields import STAGED_FIELDS, accepted_names
+from queries.db import sql_text
 
 MAX_RAW_CHARS = 1000
 
@@ -113,56 +114,25 @@ class GenericReader:
         )
 
     def locate(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
-        """Give rejected JSONL records their true line number and unreadable ones their raw text.
+        """Give rejected JSONL records their true line number, and unreadable ones their raw text.
 
-        DuckDB's reader yields one row per non-blank line, in file order (an all-NULL row for an unreadable line), but
-        neither the text nor the line number. Only when a file has rejected records is it scanned once more, here,
-        to count blank lines and copy the unreadable lines (truncated) for the quarantine.
+        DuckDB's reader yields one row per non-blank line in file order (an all-NULL row for an unreadable line), but
+        neither the line number nor the text. Only when a file has rejected records is it read once more, here, in
+        large chunks split into lines by Polars (no Python loop per line), keeping just the rejected records.
         """
         if file_kind(path, _head(path)) != "json" or _head(path).lstrip().startswith(b"["):
             return
-        malformed = {
-            row[0] for row in con.execute("select source_line from ingest_typed where is_malformed").fetchall()
-        }
-        blanks_before: list[tuple[int, int]] = []  # (first record after the blank lines, blank lines so far)
-        raw_lines: list[tuple[int, str]] = []
-        opener = gzip.open if path.suffix.lower() == ".gz" else open
-        record = blanks = 0
-        with opener(path, "rb") as handle:
-            for line in handle:
-                if not line.strip():
-                    blanks += 1
-                    continue
-                record += 1
-                if blanks and (not blanks_before or blanks_before[-1][1] != blanks):
-                    blanks_before.append((record, blanks))
-                if record in malformed:
-                    raw_lines.append((record, line.rstrip(b"\r\n")[:MAX_RAW_CHARS].decode("utf-8", "replace")))
-        ingest_raw_lines = pa.table(
-            {"record": [r for r, _ in raw_lines], "raw_text": [t for _, t in raw_lines]},
-            schema=pa.schema([("record", pa.int64()), ("raw_text", pa.string())]),
+        rejected = con.sql(
+            "select source_line as record, is_malformed from ingest_typed where reject_reason is not null"
         )
-        ingest_blank_lines = pa.table(
-            {"record": [r for r, _ in blanks_before], "blanks": [b for _, b in blanks_before]},
-            schema=pa.schema([("record", pa.int64()), ("blanks", pa.int64())]),
-        )
-        con.register("ingest_raw_lines", ingest_raw_lines)
-        con.register("ingest_blank_lines", ingest_blank_lines)
-        con.execute(
-            """
-            update ingest_typed set raw_text = raw_lines.raw_text
-            from ingest_raw_lines as raw_lines where ingest_typed.source_line = raw_lines.record;
-            update ingest_typed set source_line = ingest_typed.source_line + offsets.blanks
-            from (
-                select typed.source_line as record, max(blank.blanks) as blanks
-                from ingest_typed as typed join ingest_blank_lines as blank on blank.record <= typed.source_line
-                group by typed.source_line
-            ) as offsets
-            where ingest_typed.source_line = offsets.record;
-            """
-        )
-        con.unregister("ingest_raw_lines")
-        con.unregister("ingest_blank_lines")
+        wanted = rejected.pl()
+        found = [frame for frame in _numbered_lines(path, wanted) if frame.height]
+        located = pl.concat(found) if found else pl.DataFrame(schema=LOCATED_SCHEMA)
+        con.register("ingest_located_lines", located.to_arrow())
+        try:
+            con.execute(sql_text("ingest/locate_lines.sql"))
+        finally:
+            con.unregister("ingest_located_lines")
 
     def _stage_csv(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
         options = "all_varchar = true, header = true, store_rejects = true, " + (
@@ -181,27 +151,17 @@ class GenericReader:
             """,
             {"path": str(path)},
         )
-        # Good rows were numbered as if no line had been rejected: a row moves down one line for each rejected line
-        # before it. good_before is how many good rows precede the rejected line.
-        con.execute(
-            """
-            update ingest_stage set source_line = source_line + (
-                select count(*) from (
-                    select line - row_number() over (order by line) - 1 as good_before from ingest_csv_rejects
-                ) as rejected
-                where rejected.good_before < ingest_stage.source_line - 1
-            )
-            """
-        )
+        number_csv_lines(con, "ingest_stage")
         blanks = ", ".join(f"null::varchar as {field}" for field in STAGED_FIELDS)
         con.execute(
             f"""
             insert into ingest_stage
             select {blanks}, line as source_line, left(csv_line, {MAX_RAW_CHARS}) as raw_text, true as is_malformed,
-                   'CSV ' || lower(error_type) || ': ' || error_message as reader_reason
-            from ingest_csv_rejects
+                   reason as reader_reason
+            from ingest_csv_rejected_lines
             """
         )
+        con.execute("drop table ingest_csv_rejected_lines")
 
     def _stage_parquet(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
         described = con.execute("describe select * from read_parquet($path)", {"path": str(path)}).fetchall()
@@ -222,6 +182,73 @@ class GenericReader:
             """,
             {"path": str(path)},
         )
+
+
+LOCATED_SCHEMA = {"record": pl.Int64, "line": pl.Int64, "raw_text": pl.String}
+CHUNK_BYTES = 64 << 20
+
+
+def _line_chunks(path: Path) -> Iterator[bytes]:
+    """The file's bytes (decompressed) in large chunks that each end at a line break."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    rest = b""
+    with opener(path, "rb") as handle:
+        while block := handle.read(CHUNK_BYTES):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                yield block[:cut]
+    if rest:
+        yield rest
+
+
+def _numbered_lines(path: Path, wanted: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    """For the wanted record numbers: their line number and, when malformed, their text (truncated)."""
+    records_before = lines_before = 0
+    for chunk in _line_chunks(path):
+        text = chunk.decode("utf-8", "replace").removesuffix("\n")
+        lines = (
+            pl.DataFrame({"text": [text]})
+            .select(pl.col("text").str.split("\n").explode().alias("text"))
+            .with_row_index("line", offset=lines_before + 1)
+            .with_columns(pl.col("text").str.strip_chars().str.len_bytes().gt(0).alias("is_record"))
+            .with_columns((pl.col("is_record").cast(pl.Int64).cum_sum() + records_before).alias("record"))
+        )
+        lines_before += lines.height
+        records_before = int(lines.select(pl.col("record").max()).item() or records_before)
+        yield (
+            lines.filter(pl.col("is_record"))
+            .join(wanted, on="record", how="inner")
+            .select(
+                pl.col("record"),
+                pl.col("line").cast(pl.Int64),
+                pl.when(pl.col("is_malformed"))
+                .then(pl.col("text").str.strip_chars_end("\r").str.slice(0, MAX_RAW_CHARS))
+                .alias("raw_text"),
+            )
+        )
+
+
+def number_csv_lines(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """After a read_csv with store_rejects: one row per rejected line in ``ingest_csv_rejected_lines`` (line,
+    csv_line, reason), and the good rows of ``table`` renumbered from record order to their file line.
+
+    DuckDB may report several errors for one line (one per missing column): a line is rejected once, with its first
+    error. Good rows were numbered as if no line had been rejected: each rejected line before a row moves it down one.
+    ``table`` is one of the readers' own temp tables, never user input.
+    """
+    con.execute(sql_text("ingest/csv_rejected_lines.sql"))
+    con.execute(
+        f"""
+        update {table} set source_line = source_line + (
+            select count(*) from (
+                select line - row_number() over (order by line) - 1 as good_before from ingest_csv_rejected_lines
+            ) as rejected
+            where rejected.good_before < {table}.source_line - 1
+        )
+        """
+    )
 
 
 def _head(path: Path, size: int = 65536) -> bytes:

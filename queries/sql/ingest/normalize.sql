@@ -14,13 +14,14 @@ parsed as (
     select
         *,
         nullif(trim(request_id), '') as request_id_text,
-        case
-            when regexp_full_match(trim(started_at), '-?[0-9]+(\.[0-9]+)?') then
+        coalesce(
+            try_cast(try_cast(trim(started_at) as timestamptz) at time zone 'UTC' as timestamp),
+            case when regexp_full_match(trim(started_at), '-?[0-9]+(\.[0-9]+)?') then
                 case when abs(started_at::double) >= 1e11
                      then make_timestamp((started_at::double * 1e3)::bigint)
                      else make_timestamp((started_at::double * 1e6)::bigint) end
-            else try_cast(try_cast(trim(started_at) as timestamptz) at time zone 'UTC' as timestamp)
-        end as started_at_value,
+            end
+        ) as started_at_value,
         whole_number(input_tokens) as input_tokens_value,
         whole_number(output_tokens) as output_tokens_value,
         whole_number(coalesce(cached_input_tokens, '0')) as cached_input_tokens_value,
@@ -44,18 +45,22 @@ parsed as (
 attributed as (
     select
         parsed.*,
-        list_filter(
-            list_transform(task_type_rules.rules, lambda rule: case rule.kind
-                when 'field' then nullif(trim(parsed.task_type), '')
-                when 'tag_prefix' then nullif(trim(substr(
-                    list_filter(parsed.tags_value, lambda tag: starts_with(tag, rule.key))[1], length(rule.key) + 1
-                )), '')
-                when 'attribute' then nullif(trim(try(json_extract_string(
-                    parsed.attributes, '$."' || replace(rule.key, '"', '\"') || '"'
-                ))), '')
-            end),
-            lambda value: value is not null
-        )[1] as task_type_value
+        coalesce(
+            -- fast path: when the first rule is the task_type field and the record has one, no rule list is walked
+            case when task_type_rules.rules[1].kind = 'field' then nullif(trim(parsed.task_type), '') end,
+            list_filter(
+                list_transform(task_type_rules.rules, lambda rule: case rule.kind
+                    when 'field' then nullif(trim(parsed.task_type), '')
+                    when 'tag_prefix' then nullif(trim(substr(
+                        list_filter(parsed.tags_value, lambda tag: starts_with(tag, rule.key))[1], length(rule.key) + 1
+                    )), '')
+                    when 'attribute' then nullif(trim(try(json_extract_string(
+                        parsed.attributes, '$."' || replace(rule.key, '"', '\\"') || '"'
+                    ))), '')
+                end),
+                lambda value: value is not null
+            )[1]
+        ) as task_type_value
     from parsed
     cross join task_type_rules
 ),
@@ -122,6 +127,7 @@ typed as (
         nullif(trim(team), '') as team,
         nullif(trim(feature), '') as feature,
         tags_value as tags,
+        case when task_type_value is null then hint_attribute_keys(attributes) end as attribute_keys,
         source_line,
         is_malformed,
         reject_reason,

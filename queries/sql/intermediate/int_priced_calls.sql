@@ -32,41 +32,52 @@ settings as (
     select * from cfg_settings
 ),
 
-named as (
+model_spellings as (
+    select served_model as model_spelling from calls where served_model is not null
+    union
+    select requested_model from calls where requested_model is not null
+),
+
+-- each distinct model string as logged, resolved once (not once per call): canonical name, price book entry, tier
+model_lookup as (
     select
-        calls.*,
-        coalesce(served_names.model, model_key(calls.served_model)) as served_model_name,
-        coalesce(requested_names.model, model_key(calls.requested_model)) as requested_model_name,
-        calls.served_model is null as is_unattributed,
-        case when calls.served_model is null then requested_names.model else served_names.model end
-            as priced_model
-    from calls
-    left join names as served_names on served_names.name_key = model_key(calls.served_model)
-    left join names as requested_names on requested_names.name_key = model_key(calls.requested_model)
+        model_spellings.model_spelling,
+        coalesce(names.model, model_key(model_spellings.model_spelling)) as model_name,
+        names.model as priced_model,
+        tier_models.tier,
+        tier_models.tier_rank,
+        tier_aliases.tier as alias_tier,
+        tier_aliases.tier_rank as alias_tier_rank
+    from model_spellings
+    left join names on names.name_key = model_key(model_spellings.model_spelling)
+    left join tier_models on tier_models.model = coalesce(names.model, model_key(model_spellings.model_spelling))
+    left join tiers as tier_aliases on tier_aliases.tier = lower(model_spellings.model_spelling)
 ),
 
 tiered as (
     select
-        named.*,
-        coalesce(served_tiers.tier, 'untiered') as served_tier,
-        served_tiers.tier_rank as served_tier_rank,
-        coalesce(requested_alias.tier, requested_tiers.tier, 'untiered') as requested_tier,
-        coalesce(requested_alias.tier_rank, requested_tiers.tier_rank) as requested_tier_rank,
-        coalesce(tasks.tier, settings.default_tier) as default_tier,
-        models.context_window
-    from named
+        calls.*,
+        served.model_name as served_model_name,
+        requested.model_name as requested_model_name,
+        calls.served_model is null as is_unattributed,
+        case when calls.served_model is null then requested.priced_model else served.priced_model end as priced_model,
+        coalesce(served.tier, 'untiered') as served_tier,
+        served.tier_rank as served_tier_rank,
+        coalesce(requested.alias_tier, requested.tier, 'untiered') as requested_tier,
+        coalesce(requested.alias_tier_rank, requested.tier_rank) as requested_tier_rank,
+        coalesce(tasks.tier, settings.default_tier) as default_tier
+    from calls
     cross join settings
-    left join tier_models as served_tiers on served_tiers.model = named.served_model_name
-    left join tier_models as requested_tiers on requested_tiers.model = named.requested_model_name
-    left join tiers as requested_alias on requested_alias.tier = lower(named.requested_model)
-    left join tasks on tasks.task_type = named.task_type
-    left join models on models.model = named.priced_model
+    left join model_lookup as served on served.model_spelling = calls.served_model
+    left join model_lookup as requested on requested.model_spelling = calls.requested_model
+    left join tasks on tasks.task_type = calls.task_type
 ),
 
 priced as (
     select
         tiered.*,
         default_tiers.tier_rank as default_tier_rank,
+        models.context_window,
         greatest(tiered.input_tokens - tiered.cached_input_tokens - tiered.cache_write_tokens, 0)
             as uncached_input_tokens,
         greatest(tiered.output_tokens - tiered.reasoning_tokens, 0) as visible_output_tokens,
@@ -78,6 +89,7 @@ priced as (
         prices.reasoning_usd_per_1m_tokens
     from tiered
     left join tiers as default_tiers on default_tiers.tier = tiered.default_tier
+    left join models on models.model = tiered.priced_model
     left join prices
         on prices.model = tiered.priced_model
         and prices.price_variant = tiered.price_variant
@@ -89,16 +101,18 @@ priced as (
 costed as (
     select
         priced.*,
-        (
+        -- a call that used no tokens (a failed call, a batch error line) costs nothing, whatever its model
+        case when input_tokens = 0 and output_tokens = 0 then 0.0 else (
             uncached_input_tokens * input_usd_per_1m_tokens
             + cached_input_tokens * cached_input_usd_per_1m_tokens
             + cache_write_tokens * cache_write_usd_per_1m_tokens
             + visible_output_tokens * output_usd_per_1m_tokens
             + reasoning_tokens * reasoning_usd_per_1m_tokens
-        ) / 1e6 as cost_usd,
-        (visible_output_tokens * output_usd_per_1m_tokens + reasoning_tokens * reasoning_usd_per_1m_tokens) / 1e6
-            as output_cost_usd,
-        input_usd_per_1m_tokens is not null as is_priced
+        ) / 1e6 end as cost_usd,
+        case when input_tokens = 0 and output_tokens = 0 then 0.0 else
+            (visible_output_tokens * output_usd_per_1m_tokens + reasoning_tokens * reasoning_usd_per_1m_tokens) / 1e6
+        end as output_cost_usd,
+        input_usd_per_1m_tokens is not null or (input_tokens = 0 and output_tokens = 0) as is_priced
     from priced
 )
 

@@ -1,8 +1,11 @@
+-- params: after_ingest_id
 -- Logical requests: the calls that share a trace_id (retries, fallbacks, cascade escalations).
 -- grain: one row per trace. A trace is escalated when any call is marked escalated or its final call was served
 -- by a tier above the task's default tier (DESIGN §5). cost_usd sums the priced calls; unpriced_calls counts the rest.
+-- after_ingest_id NULL: every trace. Otherwise: aggregates of the calls of later ingests only, which are whole
+-- traces for every trace that had no call before (see derived/refresh_new_ingests.sql).
 with calls as (
-    select * from int_priced_calls
+    select * from priced_calls where after_ingest_id is null or ingest_id > after_ingest_id
 ),
 
 traces as (
@@ -18,6 +21,7 @@ traces as (
         arg_min(served_tier_rank, started_at) as first_served_tier_rank,
         arg_min(served_model_name, started_at) as first_served_model,
         arg_max(served_tier, started_at) as final_served_tier,
+        arg_max(served_model_name, started_at) as final_served_model,
         arg_max(served_tier_rank, started_at) as final_served_tier_rank,
         arg_min(default_tier, started_at) as default_tier,
         arg_min(default_tier_rank, started_at) as default_tier_rank,

@@ -1,7 +1,7 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- Traces whose first call falls inside the scope (same arguments as int_calls_in_scope). grain: one row per trace.
 with traces as (
-    select * from int_traces
+    select * from traces
 ),
 
 scoped as (

@@ -1,11 +1,17 @@
 -- params: dimension, start_at, end_at, task_types, teams, providers
 -- Cost grouped by one dimension: task_type, model (canonical served model), tier (served tier), day or team.
--- grain: one row per value of the dimension. requests counts traces, calls counts model calls.
+-- grain: one row per value of the dimension. calls, tokens and cost_usd add up the calls with that value; requests
+-- counts traces by their first call (task type, team, day) or by the call that answered (model, tier), so requests
+-- add up to the traces in scope on every dimension.
 with calls as (
     select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
-keyed as (
+traces as (
+    select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
+),
+
+call_totals as (
     select
         case dimension
             when 'task_type' then task_type
@@ -14,25 +20,40 @@ keyed as (
             when 'day' then strftime(started_at, '%Y-%m-%d')
             when 'team' then coalesce(team, '(none)')
         end as dimension_value,
-        trace_id,
-        input_tokens,
-        output_tokens,
-        cost_usd,
-        is_priced
-    from calls
-),
-
-grouped as (
-    select
-        dimension_value,
-        count(distinct trace_id) as requests,
         count(*) as calls,
         sum(input_tokens)::bigint as input_tokens,
         sum(output_tokens)::bigint as output_tokens,
         sum(cost_usd) as cost_usd,
         count(*) filter (where not is_priced) as unpriced_calls
-    from keyed
-    group by dimension_value
+    from calls
+    group by all
+),
+
+trace_totals as (
+    select
+        case dimension
+            when 'task_type' then task_type
+            when 'model' then coalesce(final_served_model, '(unattributed)')
+            when 'tier' then final_served_tier
+            when 'day' then strftime(started_at, '%Y-%m-%d')
+            when 'team' then coalesce(team, '(none)')
+        end as dimension_value,
+        count(*) as requests
+    from traces
+    group by all
+),
+
+grouped as (
+    select
+        dimension_value,
+        coalesce(trace_totals.requests, 0) as requests,
+        coalesce(call_totals.calls, 0) as calls,
+        coalesce(call_totals.input_tokens, 0) as input_tokens,
+        coalesce(call_totals.output_tokens, 0) as output_tokens,
+        call_totals.cost_usd,
+        coalesce(call_totals.unpriced_calls, 0) as unpriced_calls
+    from call_totals
+    full join trace_totals using (dimension_value)
     order by
         case when dimension = 'day' then dimension_value end,
         cost_usd desc nulls last,

@@ -34,7 +34,7 @@ observed_traffic as (
     select
         task_type,
         count(*) / greatest(date_diff('second', min(started_at), max(started_at)) / 86400.0, 1.0) as requests_per_day
-    from int_traces
+    from traces
     group by task_type
 ),
 

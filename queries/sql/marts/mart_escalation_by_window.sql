@@ -4,7 +4,7 @@
 -- over the first drift.baseline_days of that task's data. A window is judged only with >= min_requests traces,
 -- and flagged when its rate exceeds the limit: baseline x (1 + threshold) (relative) or baseline + threshold.
 with traces as (
-    select * from int_traces
+    select * from traces
 ),
 
 scoped as (

@@ -15,12 +15,30 @@ tier_aliases as (
     select distinct tier from cfg_tiers
 ),
 
+multi_call_traces as (
+    select trace_id from traces where calls > 1
+),
+
+-- Only calls that can belong to a trace that moved (the trace decides below): every call of a multi-call trace,
+-- and a lone call that is marked, left its requested or default tier, or was answered by another model than the
+-- one it named. Grouping these few instead of every call keeps the mart fast at millions of calls.
+candidate_calls as (
+    select trace_id, started_at, requested_model_name, served_model_name
+    from calls
+    where trace_id in (select trace_id from multi_call_traces)
+       or is_escalated
+       or served_tier <> requested_tier
+       or coalesce(served_tier_rank > default_tier_rank, false)
+       or (requested_model_name not in (select tier from tier_aliases)
+           and requested_model_name <> coalesce(served_model_name, '(unattributed)'))
+),
+
 endpoints as (
     select
         trace_id,
         arg_min(requested_model_name, started_at) as requested_model,
         arg_max(coalesce(served_model_name, '(unattributed)'), started_at) as served_model
-    from calls
+    from candidate_calls
     group by trace_id
 ),
 

@@ -1,8 +1,37 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- Requested tier x served tier: which tier the caller asked for and which tier answered.
--- grain: one row per task type x requested tier x served tier.
+-- grain: one row per task type x requested tier x served tier. calls and cost_usd count model calls in the cell;
+-- requests counts traces whose first call asked for the requested tier and whose last call was served by the tier.
 with calls as (
     select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+),
+
+traces as (
+    select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
+),
+
+call_mix as (
+    select
+        task_type,
+        requested_tier,
+        served_tier,
+        default_tier,
+        count(*) as calls,
+        sum(cost_usd) as cost_usd,
+        count(*) filter (where not is_priced) as unpriced_calls
+    from calls
+    group by all
+),
+
+trace_mix as (
+    select
+        task_type,
+        requested_tier,
+        final_served_tier as served_tier,
+        default_tier,
+        count(*) as requests
+    from traces
+    group by all
 ),
 
 mix as (
@@ -11,12 +40,12 @@ mix as (
         requested_tier,
         served_tier,
         default_tier,
-        count(*) as calls,
-        count(distinct trace_id) as requests,
-        sum(cost_usd) as cost_usd,
-        count(*) filter (where not is_priced) as unpriced_calls
-    from calls
-    group by all
+        coalesce(call_mix.calls, 0) as calls,
+        coalesce(trace_mix.requests, 0) as requests,
+        call_mix.cost_usd,
+        coalesce(call_mix.unpriced_calls, 0) as unpriced_calls
+    from call_mix
+    full join trace_mix using (task_type, requested_tier, served_tier, default_tier)
     order by task_type, requested_tier, served_tier
 )
 

@@ -44,7 +44,7 @@ profiled_pass_rates as (
 
 observed_pass_rates as (
     select first_served_tier as tier, task_type, 1 - avg(is_escalated::int) as pass_rate
-    from int_traces
+    from traces
     group by all
 ),
 

@@ -43,8 +43,13 @@ create table if not exists requests (
     source varchar not null,
     source_line bigint,
     ingest_id bigint not null,
-    ingested_at timestamp not null
+    ingested_at timestamp not null,
+    -- for a call whose task type is unknown: the keys of its source attributes a task_type_from rule could read
+    -- (keys only, never values); NULL otherwise
+    attribute_keys varchar[]
 );
+-- databases made before attribute_keys existed gain it (at the end, where inserts expect it)
+alter table requests add column if not exists attribute_keys varchar[];
 
 create table if not exists quarantine (
     ingest_id bigint not null,

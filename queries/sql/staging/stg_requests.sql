@@ -30,6 +30,7 @@ renamed as (
         team,
         feature,
         tags,
+        attribute_keys,
         source,
         source_line,
         ingest_id,

@@ -1,0 +1,51 @@
+-- Scalar macros of the log-format readers (queries/sql/ingest/read_*.sql).
+-- json_object_or_empty: a JSON object given as JSON or as a string holding JSON (a CSV cell) -> the object's JSON
+-- text; anything else (NULL, a list, a number, unreadable text) -> '{}'. Source metadata is merged from these.
+create or replace macro json_object_or_empty(value) as
+    case when try(json_type(value::json)) = 'OBJECT' then value::json
+         when try(json_type(value::json)) = 'VARCHAR'
+              and try(json_type(json_extract_string(value::json, '$')::json)) = 'OBJECT'
+             then json_extract_string(value::json, '$')::json
+         else '{}'::json
+    end;
+
+-- json_list_or_null: a JSON list of strings given as JSON or as a string holding JSON -> its JSON text, else NULL.
+create or replace macro json_list_or_null(value) as
+    case when try(json_type(value::json)) = 'ARRAY' then value::json
+         when try(json_type(value::json)) = 'VARCHAR'
+              and try(json_type(json_extract_string(value::json, '$')::json)) = 'ARRAY'
+             then json_extract_string(value::json, '$')::json
+    end;
+
+-- custom_id_attributes: the attributes a batch request's custom_id carries, as a JSON object. Batch output files
+-- carry no metadata, so a custom_id made of '__'-separated key-value segments is read as attributes:
+-- 'task_type-extraction__team-search__0042' (Anthropic allows only letters, digits, '_' and '-') or
+-- 'task_type=extraction__team=search' gives task_type and team; a segment without a separator ('0042') is ignored.
+-- A custom_id with neither '__' nor '=' ('req-0042') carries no attributes.
+create or replace macro custom_id_attributes(custom_id) as
+    list_reduce(
+        list_transform(
+            list_filter(
+                string_split(coalesce(custom_id, ''), '__'),
+                lambda segment: (contains(custom_id, '__') or contains(custom_id, '='))
+                    and regexp_matches(segment, '^[^=-]+[=-].')
+            ),
+            lambda segment: json_object(
+                regexp_extract(segment, '^([^=-]+)[=-](.*)$', 1), regexp_extract(segment, '^([^=-]+)[=-](.*)$', 2)
+            )
+        ),
+        -- a key given twice keeps its first value
+        lambda merged, segment_object: json_merge_patch(segment_object, merged),
+        '{}'::json
+    );
+
+-- hint_attribute_keys: the keys of a source's attributes that a task_type_from `attribute` rule could use: those
+-- holding a short text value (values themselves are never stored). NULL when there are none.
+create or replace macro hint_attribute_keys(attributes) as
+    nullif(list_filter(
+        coalesce(try(json_keys(attributes::json)), []::varchar[]),
+        lambda attribute_key: try(json_type(attributes::json, '$."' || replace(attribute_key, '"', '\"') || '"'))
+                              = 'VARCHAR'
+            and length(json_extract_string(attributes::json, '$."' || replace(attribute_key, '"', '\"') || '"'))
+                between 1 and 64
+    ), []::varchar[]);
