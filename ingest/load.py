@@ -130,8 +130,11 @@ def ingest_file(
     source: str | None = None,
     progress: Progress | None = None,
     index: int = 1,
+    in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
 ) -> IngestResult:
-    """Load one file. ``source`` names it in lineage (defaults to the path as given)."""
+    """Load one file. ``source`` names it in lineage (defaults to the path as given). ``in_transaction`` runs inside
+    the load's transaction, after the rows (a stream commits its read offset there, so rows and offset commit
+    together)."""
     started = time.perf_counter()
     source = source or str(path)
     if not path.is_file():
@@ -168,6 +171,8 @@ def ingest_file(
         execute_file(con, "ingest/load_quarantine.sql", params)
         execute_file(con, "ingest/load_requests.sql", params)
         [counts] = execute_file(con, "ingest/record_counts.sql", params).fetchall()
+        if in_transaction is not None:
+            in_transaction(con)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -217,3 +217,20 @@ def test_task_type_from_rules_in_order(tmp_path: Path) -> None:
         "attribute_last": "from_metadata",
         "none": "unknown",
     }
+
+
+def test_counts_are_never_rounded_or_lost(tmp_path: Path) -> None:
+    base = {"started_at": "2026-11-01T10:00:00Z", "served_model": "gpt-4o", "output_tokens": 1}
+    records = [
+        {**base, "request_id": "fractional", "input_tokens": 12.7},
+        {**base, "request_id": "as_text", "input_tokens": "12"},
+        {**base, "request_id": "whole_float", "input_tokens": 12.0},
+    ]
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(con, [write_jsonl(tmp_path / "c.jsonl", records)])
+    assert (result.loaded, result.quarantined) == (2, 1)
+    assert con.sql("select request_id, input_tokens from requests order by 1").fetchall() == [
+        ("as_text", 12),
+        ("whole_float", 12),
+    ]
+    assert con.sql("select reason from quarantine").fetchall() == [("input_tokens: '12.7' is not a whole number",)]

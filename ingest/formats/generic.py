@@ -18,6 +18,24 @@ from queries.db import sql_text
 
 MAX_RAW_CHARS = 1000
 
+# What the fast path reads typed: counts and amounts as DOUBLE (never rounded), flags as BOOLEAN.
+TYPED_JSON_FIELDS = {
+    **{
+        field: "DOUBLE"
+        for field in (
+            "input_tokens",
+            "output_tokens",
+            "cached_input_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+            "latency_ms",
+            "reported_cost_usd",
+        )
+    },
+    "escalated": "BOOLEAN",
+    "quality_passed": "BOOLEAN",
+}
+
 
 def _suffixes(path: Path) -> list[str]:
     suffixes = [suffix.lower() for suffix in path.suffixes]
@@ -92,11 +110,25 @@ class GenericReader:
         return 0
 
     def _stage_json(self, con: duckdb.DuckDBPyConnection, path: Path, *, is_array: bool) -> None:
+        """Fast path first: counts, amounts and flags read as typed JSON (DOUBLE keeps 12.7 tokens visible as not
+        whole; BOOLEAN), nothing unreadable tolerated. A file that does not read that way (a malformed line, a count
+        written as text) is read again with every field as text and unreadable lines kept as rows to quarantine."""
+        try:
+            self._read_json(con, path, is_array=is_array, typed=True)
+        except duckdb.Error:
+            self._read_json(con, path, is_array=is_array, typed=False)
+
+    def _read_json(self, con: duckdb.DuckDBPyConnection, path: Path, *, is_array: bool, typed: bool) -> None:
         names = sorted({name for field in STAGED_FIELDS for name in accepted_names(field)})
-        columns = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in names) + "}"
+        types = {
+            name: (TYPED_JSON_FIELDS.get(field, "VARCHAR") if typed else "VARCHAR")
+            for field in STAGED_FIELDS
+            for name in accepted_names(field)
+        }
+        columns = "{" + ", ".join(f"'{name}': '{types[name]}'" for name in names) + "}"
         json_format = "array" if is_array else "newline_delimited"
-        select = _canonical_select({name: name for name in names})
-        any_field = "coalesce(" + ", ".join(_quoted(name) for name in names) + ")"
+        select = _canonical_select({name: name for name in names}, {name: _quoted(name) for name in names})
+        no_field = "(" + " and ".join(f"{_quoted(name)} is null" for name in names) + ")"
         con.execute(
             f"""
             create or replace temp table ingest_stage as
@@ -104,10 +136,9 @@ class GenericReader:
                 {select},
                 row_number() over () as source_line,
                 null::varchar as raw_text,
-                {any_field} is null as is_malformed,
-                case when {any_field} is null then 'not valid JSON, or an object with no known field' end
-                    as reader_reason
-            from read_json($path, format = '{json_format}', columns = {columns}, ignore_errors = true,
+                {no_field} as is_malformed,
+                case when {no_field} then 'not valid JSON, or an object with no known field' end as reader_reason
+            from read_json($path, format = '{json_format}', columns = {columns}, ignore_errors = {not typed},
                            maximum_object_size = 67108864)
             """,
             {"path": str(path)},

@@ -10,6 +10,6 @@ create or replace macro token_problem(field_name, value_text, value, is_malforme
     case when is_malformed then null
          when value_text is null and is_required then field_name || ': missing (required)'
          when value_text is not null and value is null then
-            field_name || ': ''' || left(value_text, 60) || ''' is not a whole number'
+            field_name || ': ''' || left(value_text::varchar, 60) || ''' is not a whole number'
          when value < 0 then field_name || ': ' || value || ' is negative (a count >= 0 expected)'
     end;

@@ -1,5 +1,7 @@
 -- Staged input (every field as text, canonical names) -> typed calls plus a reject reason naming each bad field.
--- grain: one row per input record. reject_reason is NULL for a loadable row. Reads the temp table ingest_stage.
+-- grain: one row per input record. reject_reason is NULL for a loadable row. Reads the temp table ingest_stage, whose
+-- fields are text, except that a reader may stage counts and amounts as DOUBLE and flags as BOOLEAN when the source
+-- types them (the generic JSON reader's fast path).
 -- The task type is the first value that routing.yaml's task_type_from rules find: the task_type field, a tag with a
 -- prefix (task_type:extraction), or a key of the source's attributes (metadata, span attributes, properties).
 with staged as (
@@ -33,8 +35,8 @@ parsed as (
                  then 'success'
              when lower(trim(status)) in ('error', 'failure', 'failed', 'fail', 'exception') then 'error'
         end as status_value,
-        try_cast(lower(trim(escalated)) as boolean) as escalated_value,
-        try_cast(lower(trim(quality_passed)) as boolean) as quality_passed_value,
+        try_cast(lower(trim(escalated::varchar)) as boolean) as escalated_value,
+        try_cast(lower(trim(quality_passed::varchar)) as boolean) as quality_passed_value,
         case when tags is null then null
              when starts_with(trim(tags), '[') then try(from_json(tags, '["VARCHAR"]'))
              else list_transform(string_split(tags, ','), lambda tag: trim(tag))
@@ -88,15 +90,15 @@ checked as (
                 'reasoning_tokens: ' || reasoning_tokens_value || ' exceed output_tokens ' || output_tokens_value
                 || ' (output includes reasoning tokens)' end,
             case when latency_ms is not null and latency_ms_value is null then
-                'latency_ms: ''' || left(latency_ms, 60) || ''' is not a number' end,
+                'latency_ms: ''' || left(latency_ms::varchar, 60) || ''' is not a number' end,
             case when reported_cost_usd is not null and reported_cost_usd_value is null then
-                'reported_cost_usd: ''' || left(reported_cost_usd, 60) || ''' is not a number' end,
+                'reported_cost_usd: ''' || left(reported_cost_usd::varchar, 60) || ''' is not a number' end,
             case when not is_malformed and status_value is null then
                 'status: ''' || left(status, 60) || ''' is not success or error' end,
             case when escalated is not null and escalated_value is null then
-                'escalated: ''' || left(escalated, 60) || ''' is not true or false' end,
+                'escalated: ''' || left(escalated::varchar, 60) || ''' is not true or false' end,
             case when quality_passed is not null and quality_passed_value is null then
-                'quality_passed: ''' || left(quality_passed, 60) || ''' is not true or false' end,
+                'quality_passed: ''' || left(quality_passed::varchar, 60) || ''' is not true or false' end,
             case when tags is not null and tags_value is null then
                 'tags: ''' || left(tags, 60) || ''' is not a list of strings' end
         ), '') as reject_reason
