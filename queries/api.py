@@ -125,10 +125,10 @@ def previous_period(scope: Scope) -> Scope | None:
     return Scope(start - (end - start), start, scope.task_types, scope.teams, scope.providers)
 
 
-def latest_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
-    """The id of the newest ingest (0 before the first): it changes whenever data is loaded, so cached results
-    can be keyed on it."""
-    rows = con.sql("select coalesce(max(ingest_id), 0) from ingests").fetchall()
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest ingest the derived tables (what every mart reads) take in, 0 before the first: it changes exactly
+    when new calls become visible to the marts, so cached results can be keyed on it."""
+    rows = con.sql("select coalesce(max(through_ingest_id), 0) from derived_state").fetchall()
     return int(rows[0][0])
 
 

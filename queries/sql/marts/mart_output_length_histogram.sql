@@ -1,6 +1,6 @@
 -- params: bins, start_at, end_at, task_types, teams, providers
 -- How long the answers are: output tokens per call in `bins` equal-width bins from 0 to the task type's 99th
--- percentile, plus one overflow bin (is_overflow, bin_end_tokens NULL) for the longest 1%.
+-- percentile, plus one overflow bin (is_overflow, bin_end_tokens NULL) from the end of the last bin on.
 -- grain: one row per task type x non-empty bin. expected_output_tokens is routing.yaml's figure for the task type.
 with calls as (
     select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)

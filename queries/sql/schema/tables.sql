@@ -87,3 +87,25 @@ create table if not exists profiling_results (
     output_tokens bigint,
     latency_ms double
 );
+
+-- Streaming ingest (ingest/stream.py, ingest/spool.py). A tailed file's committed byte offset, keyed by the file's
+-- identity (device, inode) so a rotated (renamed) file keeps its offset; head_hash (sha256 of its first
+-- min(1024, committed_offset) bytes) tells a new file that reuses an inode from the one the offset belongs to.
+-- Rows and offset commit in one transaction.
+create table if not exists stream_offsets (
+    device ubigint not null,
+    inode ubigint not null,
+    path varchar not null,
+    committed_offset bigint not null,
+    head_hash varchar not null,
+    committed_at timestamp not null,
+    primary key (device, inode)
+);
+
+-- Spool files whose rows are committed but which may not be deleted yet: written in the load's transaction,
+-- removed once the files are gone. A drain that finds names here (its predecessor crashed in between) deletes
+-- those files instead of loading them again.
+create table if not exists spool_loaded (
+    file_name varchar not null,
+    loaded_at timestamp not null
+);

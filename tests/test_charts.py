@@ -1,0 +1,241 @@
+"""Chart builders: pure functions from a mart's frame to a figure, checked on the figure's data (no Streamlit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import plotly.graph_objects as go
+import polars as pl
+import pytest
+
+from dashboard import charts
+from dashboard.format import change, count, money, percent, points
+from queries import api
+
+TIERS = ["tier1", "tier2", "tier3"]
+DAY_1, DAY_2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
+
+
+def daily_rows() -> pl.DataFrame:
+    """mart_daily_cost shape: day x task type x served tier, with one unpriced-only cell."""
+    return pl.DataFrame(
+        {
+            "day": [DAY_1, DAY_1, DAY_1, DAY_2, DAY_2],
+            "task_type": ["summarization", "summarization", "classification", "summarization", "mystery"],
+            "served_tier": ["tier2", "tier3", "tier1", "tier2", "untiered"],
+            "calls": [10, 2, 40, 12, 3],
+            "input_tokens": [1000, 200, 400, 1200, 90],
+            "output_tokens": [100, 20, 40, 120, 9],
+            "cost_usd": [5.0, 3.0, 0.25, 6.0, None],
+            "unpriced_calls": [0, 0, 0, 0, 3],
+        }
+    )
+
+
+def bar_traces(figure: go.Figure) -> dict[str, go.Bar]:
+    return {trace.name: trace for trace in figure.data if isinstance(trace, go.Bar)}
+
+
+def test_tier_colors_are_fixed_by_rank_and_untiered_is_grey() -> None:
+    colors = charts.tier_colors(TIERS)
+    assert colors == {"tier1": "#56B4E9", "tier2": "#0072B2", "tier3": "#E69F00", "untiered": "#999999"}
+    assert charts.tier_colors(["small", "large"])["large"] == colors["tier2"]
+
+
+def test_daily_spend_by_tier_stacks_one_trace_per_tier_in_rank_order() -> None:
+    figure = charts.daily_spend_by_tier(daily_rows(), TIERS)
+    traces = bar_traces(figure)
+    assert list(traces) == ["tier1", "tier2", "tier3", "untiered"]
+    assert list(traces["tier2"].y) == [5.0, 6.0]
+    assert list(traces["tier2"].x) == [DAY_1, DAY_2]
+    assert traces["tier3"].marker.color == "#E69F00"
+    assert list(traces["untiered"].y) == [None]  # unpriced: no bar, not a $0 one
+    assert traces["untiered"].customdata[0][0] == "unpriced"
+    assert figure.layout.barmode == "stack"
+
+
+def test_spend_by_task_orders_costliest_on_top_and_labels_unpriced() -> None:
+    figure = charts.spend_by_task(daily_rows(), TIERS)
+    labels = next(trace for trace in figure.data if isinstance(trace, go.Scatter))
+    assert list(figure.layout.yaxis.categoryarray) == ["mystery", "classification", "summarization"]
+    assert list(labels.text) == ["  unpriced", "  $0.25", "  $14.00"]
+    assert list(bar_traces(figure)["tier2"].x) == [11.0]
+
+
+def test_tier_matrix_cells_hold_the_measure_and_its_row_share() -> None:
+    # the last row is a trace-level cell only (asked tier1 first, served by tier3 last; no call did both)
+    mix = pl.DataFrame(
+        {
+            "task_type": ["a", "a", "b", "b", "a"],
+            "requested_tier": ["tier1", "tier1", "tier1", "tier2", "tier1"],
+            "served_tier": ["tier1", "tier2", "tier1", "tier2", "tier3"],
+            "default_tier": ["tier1", "tier1", "tier1", "tier2", "tier1"],
+            "calls": [60, 20, 20, 50, 0],
+            "requests": [60, 10, 20, 50, 10],
+            "cost_usd": [1.0, 2.0, 0.5, None, None],
+            "unpriced_calls": [0, 0, 0, 50, 0],
+        }
+    )
+    requests = charts.tier_matrix(mix, TIERS).data[0]
+    assert list(requests.x) == ["tier1", "tier2", "tier3"]
+    assert [list(row) for row in requests.z] == [[80, 10, 10], [None, 50, None]]
+    figure = charts.tier_matrix(mix, TIERS, "calls")
+    heatmap = figure.data[0]
+    assert list(heatmap.y) == ["tier1", "tier2"]
+    assert list(heatmap.x) == ["tier1", "tier2"]
+    assert [list(row) for row in heatmap.z] == [[80, 20], [None, 50]]
+    assert heatmap.text[0][0] == "80<br>80.0%"
+    assert heatmap.text[1][0] == ""
+    spend = charts.tier_matrix(mix, TIERS, "cost_usd").data[0]
+    assert spend.text[0][1] == "$2.00<br>57.1%"
+    assert spend.text[1][1] == "unpriced"
+
+
+def test_tier_share_over_time_normalises_each_day_to_100_percent() -> None:
+    figure = charts.tier_share_over_time(daily_rows(), TIERS, "calls")
+    assert [trace.name for trace in figure.data] == ["tier1", "tier2", "tier3", "untiered"]
+    assert {trace.groupnorm for trace in figure.data} == {"percent"}
+    assert list(figure.data[1].y) == [10, 12]
+
+
+def test_model_flow_sankey_links_requested_to_served_with_tier_colours() -> None:
+    flow = pl.DataFrame(
+        {
+            "requested_model": ["tier1", "tier1", "claude-haiku-4-5", "tier2"],
+            "requested_tier": ["tier1", "tier1", "tier1", "tier2"],
+            "served_model": ["claude-sonnet-4-6", "gpt-4o", "claude-sonnet-4-6", "claude-opus-4-7"],
+            "served_tier": ["tier2", "tier2", "tier2", "tier3"],
+            "requests": [50, 10, 5, 1],
+            "escalated_requests": [50, 9, 5, 1],
+            "cost_usd": [1.5, 0.2, None, 0.9],
+        }
+    )
+    sankey = charts.model_flow_sankey(flow, TIERS, max_flows=3).data[0]
+    assert list(sankey.node.label) == [
+        "asked tier1",
+        "asked claude-haiku-4-5",
+        "served by claude-sonnet-4-6",
+        "served by gpt-4o",
+    ]
+    assert list(sankey.link.source) == [0, 0, 1]
+    assert list(sankey.link.target) == [2, 3, 2]
+    assert list(sankey.link.value) == [50, 10, 5]
+    assert sankey.node.color[2] == charts.tier_colors(TIERS)["tier2"]
+    assert sankey.link.customdata[2][1] == "unpriced"
+
+
+def test_escalation_windows_marks_flagged_and_unjudged_windows() -> None:
+    starts = [dt.datetime(2026, 11, day) for day in (1, 2, 3)]
+    windows = pl.DataFrame(
+        {
+            "task_type": ["extraction"] * 3 + ["other"],
+            "window_start": [*starts, starts[0]],
+            "requests": [100, 100, 10, 100],
+            "escalated": [4, 9, 5, 1],
+            "escalation_rate": [0.04, 0.09, 0.5, 0.01],
+            "baseline_rate": [0.05] * 4,
+            "limit_rate": [0.0575] * 4,
+            "is_judged": [True, True, False, True],
+            "is_flagged": [False, True, False, False],
+        }
+    )
+    figure = charts.escalation_windows(windows, "extraction")
+    rate, baseline, limit, flagged = figure.data
+    assert list(rate.y) == [0.04, 0.09, 0.5]
+    assert list(rate.marker.symbol) == ["circle", "circle", "circle-open"]
+    assert list(baseline.y) == [0.05] * 3 and list(limit.y) == [0.0575] * 3
+    assert list(flagged.x) == [starts[1]] and list(flagged.y) == [0.09]
+    assert flagged.marker.color == charts.FLAGGED
+    assert figure.layout.title.text == "extraction"
+
+
+def test_model_costs_bars_show_unpriced_models_as_unpriced_not_zero_dollars() -> None:
+    models = pl.DataFrame(
+        {
+            "task_type": ["a"] * 3,
+            "served_model": ["claude-sonnet-4-6", "gpt-4o-mini", "llama-3.3-70b"],
+            "served_tier": ["tier2", "tier1", "untiered"],
+            "requests": [5, 5, 2],
+            "calls": [5, 5, 2],
+            "input_tokens": [10, 10, 4],
+            "output_tokens": [1, 1, 1],
+            "cost_usd": [2.5, 0.004, None],
+            "unpriced_calls": [0, 0, 2],
+        }
+    )
+    figure = charts.model_costs_bars(models, TIERS)
+    traces = bar_traces(figure)
+    assert list(figure.layout.yaxis.categoryarray) == ["llama-3.3-70b", "gpt-4o-mini", "claude-sonnet-4-6"]
+    assert list(traces["untiered"].text) == ["  unpriced (2 calls)"]
+    assert list(traces["tier1"].text) == ["  $0.0040"]
+    assert list(traces["tier2"].x) == [2.5]
+
+
+def test_output_length_histogram_separates_the_overflow_bin_and_marks_the_expected_length() -> None:
+    histogram = pl.DataFrame(
+        {
+            "task_type": ["a", "a", "a", "b"],
+            "bin_index": [0, 1, 2, 0],
+            "bin_start_tokens": [0, 10, 20, 0],
+            "bin_end_tokens": [10, 20, None, 5],
+            "is_overflow": [False, False, True, False],
+            "calls": [3, 7, 1, 99],
+            "expected_output_tokens": [12, 12, 12, None],
+        }
+    )
+    figure = charts.output_length_histogram(histogram, "a")
+    regular, overflow = figure.data
+    assert list(regular.x) == [5.0, 15.0] and list(regular.y) == [3, 7]
+    assert list(overflow.y) == [1] and overflow.name == "≥ 20 tokens (past the 99th percentile)"
+    assert [shape.x0 for shape in figure.layout.shapes] == [12]
+
+
+def test_team_feature_costs_keeps_the_costliest_owners_on_top() -> None:
+    owners = pl.DataFrame(
+        {
+            "team": ["growth", "support", "support"],
+            "feature": ["digest", "triage", "(none)"],
+            "requests": [1, 2, 3],
+            "calls": [1, 2, 3],
+            "input_tokens": [1, 1, 1],
+            "output_tokens": [1, 1, 1],
+            "cost_usd": [9.0, 1.0, None],
+            "unpriced_calls": [0, 0, 3],
+        }
+    )
+    bars = charts.team_feature_costs(owners, max_rows=2).data[0]
+    assert list(bars.y) == ["support · triage", "growth · digest"]
+    assert list(bars.text) == ["  $1.00", "  $9.00"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1234.567, "$1,234.57"), (0.0, "$0.00"), (0.000455, "$0.00046"), (-2.5, "-$2.50"), (None, "unpriced")],
+)
+def test_money_reads_as_money_and_never_shows_unpriced_as_zero(value: float | None, expected: str) -> None:
+    assert money(value) == expected
+
+
+def test_number_formats() -> None:
+    assert percent(0.153) == "15.3%" and percent(0.0002) == "<0.1%" and percent(None) == "–"
+    assert count(1234567) == "1,234,567"
+    assert change(110.0, 100.0) == "+10.0%" and change(1.0, 0) is None
+    assert points(0.30, 0.25) == "+5.0 pp" and points(0.25, 0.2501) == "0.0 pp"
+
+
+def test_builders_take_real_mart_frames(sample_db: duckdb.DuckDBPyConnection) -> None:
+    """On the demo month, what the charts draw adds up to what the query layer returns."""
+    daily = api.daily_cost(sample_db)
+    stacked = charts.daily_spend_by_tier(daily, TIERS)
+    drawn = sum(value for trace in stacked.data for value in trace.y if value is not None)
+    assert drawn == pytest.approx(daily["cost_usd"].sum())
+    flow = api.model_flow(sample_db)
+    sankey = charts.model_flow_sankey(flow, TIERS, max_flows=len(flow)).data[0]
+    assert sum(sankey.link.value) == flow["requests"].sum()
+    mix = charts.tier_matrix(api.tier_mix(sample_db), TIERS, "calls").data[0]
+    assert sum(value or 0 for row in mix.z for value in row) == api.tier_mix(sample_db)["calls"].sum()
+    histogram = api.output_length_histogram(sample_db)
+    bins = charts.output_length_histogram(histogram, "classification")
+    drawn_calls = sum(sum(trace.y) for trace in bins.data)
+    assert drawn_calls == api.task_costs(sample_db).filter(pl.col("task_type") == "classification")["calls"][0]
