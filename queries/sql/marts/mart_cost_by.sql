@@ -11,15 +11,17 @@ traces as (
     select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
-call_totals as (
+-- two steps: group on the one key the dimension needs (a day as a date: formatting it per call would cost more than
+-- the aggregate), then make the key text per group
+call_groups as (
     select
+        case when dimension = 'day' then started_at::date end as day,
         case dimension
             when 'task_type' then task_type
             when 'model' then coalesce(served_model_name, '(unattributed)')
             when 'tier' then served_tier
-            when 'day' then strftime(started_at, '%Y-%m-%d')
             when 'team' then coalesce(team, '(none)')
-        end as dimension_value,
+        end as dimension_text,
         count(*) as calls,
         sum(input_tokens)::bigint as input_tokens,
         sum(output_tokens)::bigint as output_tokens,
@@ -29,18 +31,32 @@ call_totals as (
     group by all
 ),
 
-trace_totals as (
+call_totals as (
     select
+        coalesce(dimension_text, strftime(day, '%Y-%m-%d')) as dimension_value,
+        * exclude (day, dimension_text)
+    from call_groups
+),
+
+trace_groups as (
+    select
+        case when dimension = 'day' then started_at::date end as day,
         case dimension
             when 'task_type' then task_type
             when 'model' then coalesce(final_served_model, '(unattributed)')
             when 'tier' then final_served_tier
-            when 'day' then strftime(started_at, '%Y-%m-%d')
             when 'team' then coalesce(team, '(none)')
-        end as dimension_value,
+        end as dimension_text,
         count(*) as requests
     from traces
     group by all
+),
+
+trace_totals as (
+    select
+        coalesce(dimension_text, strftime(day, '%Y-%m-%d')) as dimension_value,
+        requests
+    from trace_groups
 ),
 
 grouped as (

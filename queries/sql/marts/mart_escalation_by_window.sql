@@ -3,11 +3,7 @@
 -- grain: one row per task type x window. The baseline is routing.yaml's baseline_escalation_rate, else the rate
 -- over the first drift.baseline_days of that task's data. A window is judged only with >= min_requests traces,
 -- and flagged when its rate exceeds the limit: baseline x (1 + threshold) (relative) or baseline + threshold.
-with traces as (
-    select * from traces
-),
-
-scoped as (
+with scoped as (
     select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
@@ -17,6 +13,13 @@ settings as (
 
 tasks as (
     select * from cfg_tasks
+),
+
+-- only the task types routing.yaml gives no baseline need one observed from the data
+traces as (
+    select *
+    from traces
+    where task_type not in (select task_type from tasks where baseline_escalation_rate is not null)
 ),
 
 task_start as (
