@@ -98,6 +98,8 @@ class Progress:
         """Show progress of the queries running on ``con`` until the returned function is called."""
         if not self.enabled:
             return lambda: None
+        # DuckDB tracks a query's progress only with its progress bar on; its own printing stays off
+        con.execute("set enable_progress_bar = true; set enable_progress_bar_print = false")
         done = threading.Event()
 
         def run() -> None:
@@ -147,10 +149,42 @@ def ingest_file(
         [(rejects,)] = con.execute("select count(*) from ingest_typed where reject_reason is not null").fetchall()
         if rejects:
             reader.locate(con, path)
+        ingest_id, counts = _load_typed(con, source, reader.name, fingerprint(path), skipped, in_transaction)
     finally:
         stop()
+    problems = tuple(
+        Problem(source, line, reason)
+        for line, reason in con.execute(
+            "select source_line, reject_reason from ingest_typed where reject_reason is not null "
+            "order by source_line limit 20"
+        ).fetchall()
+    )
+    con.execute("drop table if exists ingest_stage; drop table if exists ingest_typed")
+    rows_read, loaded, duplicates, quarantined = counts
+    return IngestResult(
+        source=source,
+        source_format=reader.name,
+        ingest_id=ingest_id,
+        rows_read=rows_read,
+        loaded=loaded,
+        duplicates=duplicates,
+        quarantined=quarantined,
+        seconds=time.perf_counter() - started,
+        skipped=skipped,
+        problems=problems,
+    )
+
+
+def _load_typed(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    source_format: str,
+    source_fingerprint: str,
+    skipped: int,
+    in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
+) -> tuple[int, tuple[int, ...]]:
+    """One transaction: the ledger row, the quarantined records, the new calls and the counts."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    source_fingerprint = fingerprint(path)
     con.execute("begin")
     try:
         [(ingest_id,)] = con.execute(
@@ -159,7 +193,7 @@ def ingest_file(
             values (nextval('ingest_id_seq'), $source, $format, $fingerprint, $now)
             returning ingest_id
             """,
-            {"source": source, "format": reader.name, "fingerprint": source_fingerprint, "now": now},
+            {"source": source, "format": source_format, "fingerprint": source_fingerprint, "now": now},
         ).fetchall()
         params = {
             "ingest_id": ingest_id,
@@ -177,27 +211,7 @@ def ingest_file(
     except BaseException:
         con.execute("rollback")
         raise
-    problems = tuple(
-        Problem(source, line, reason)
-        for line, reason in con.execute(
-            "select source_line, reject_reason from ingest_typed where reject_reason is not null "
-            "order by source_line limit 20"
-        ).fetchall()
-    )
-    con.execute("drop table if exists ingest_stage; drop table if exists ingest_typed")
-    rows_read, loaded, duplicates, quarantined = (int(value) for value in counts)
-    return IngestResult(
-        source=source,
-        source_format=reader.name,
-        ingest_id=ingest_id,
-        rows_read=rows_read,
-        loaded=loaded,
-        duplicates=duplicates,
-        quarantined=quarantined,
-        seconds=time.perf_counter() - started,
-        skipped=skipped,
-        problems=problems,
-    )
+    return int(ingest_id), tuple(int(value) for value in counts)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
