@@ -7,7 +7,7 @@ Run it with ``tierscope dashboard --db PATH`` (or ``streamlit run dashboard/app.
 import duckdb
 import streamlit as st
 
-from dashboard import cache, filters
+from dashboard import cache, filters, live
 from queries.config import ConfigError
 
 st.set_page_config(page_title="tierscope", page_icon=":material/savings:", layout="wide")
@@ -29,6 +29,9 @@ page = st.navigation(
         "Routing": [
             st.Page("views/tier_mix.py", title="Tier mix", icon=":material/stacked_bar_chart:"),
             st.Page("views/drift.py", title="Escalation drift", icon=":material/trending_up:"),
+            st.Page("views/whatif.py", title="What-if", icon=":material/alt_route:"),
+            st.Page("views/profiling.py", title="Profiling", icon=":material/science:"),
+            st.Page("views/audit.py", title="Task profile audit", icon=":material/fact_check:"),
         ],
         "Data": [
             st.Page("views/data.py", title="Data", icon=":material/database:"),
@@ -36,4 +39,5 @@ page = st.navigation(
     }
 )
 filters.sidebar()
+live.sidebar()
 page.run()

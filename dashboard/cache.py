@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +18,10 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from queries import api
+from dashboard import ingester
+from queries import api, simulate
 from queries.config import DEFAULT_PRICES, DEFAULT_ROUTING, PriceBook, Routing, load_price_book, load_routing
-from queries.db import connect, resolve_db_path
+from queries.db import resolve_db_path
 
 Scope = api.Scope
 
@@ -45,7 +47,10 @@ def database() -> Database:
 
 @st.cache_resource(show_spinner="Opening the database…")
 def _connection(db: Database) -> duckdb.DuckDBPyConnection:
-    return connect(db.path, db.prices_path, db.routing_path)
+    # As the owner (a `tierscope watch` holding the database lets go), with the spool loaded in the background.
+    con = ingester.open_database(db.path, db.prices_path, db.routing_path)
+    ingester.ensure_started(con, db.path)
+    return con
 
 
 def connection() -> duckdb.DuckDBPyConnection:
@@ -109,9 +114,15 @@ def _cached(query: str, *arguments: object) -> pl.DataFrame:
     return _frame(database(), data_version(), query, arguments)
 
 
+@st.cache_data(show_spinner="Repricing the traffic…", max_entries=200)
+def _whatif(db: Database, version: int, scenarios: tuple[tuple[str, str], ...], scope: Scope) -> pl.DataFrame:
+    return simulate.whatif(cursor(), {name: Routing.model_validate_json(text) for name, text in scenarios}, scope)
+
+
 def clear_results() -> None:
     """Forget every cached result (the next view recomputes from the database)."""
     _frame.clear()
+    _whatif.clear()
 
 
 # One typed function per query the pages use; grain and units are documented on queries.api.
@@ -199,3 +210,29 @@ def quarantine() -> pl.DataFrame:
 
 def price_book() -> pl.DataFrame:
     return _cached("price_book")
+
+
+def task_audit(scope: Scope) -> pl.DataFrame:
+    return _cached("task_audit", scope)
+
+
+def profiling_pass_rates() -> pl.DataFrame:
+    return _cached("profiling_pass_rates")
+
+
+def profiling_recommendation() -> pl.DataFrame:
+    return _cached("profiling_recommendation")
+
+
+def cost_projection() -> pl.DataFrame:
+    return _cached("cost_projection")
+
+
+def whatif(scenarios: Mapping[str, Routing], scope: Scope) -> pl.DataFrame:
+    """simulate.whatif for these scenarios, cached on each scenario's JSON (a stable serialisation of the map)."""
+    serialised = tuple((name, routing.model_dump_json()) for name, routing in scenarios.items())
+    return _whatif(database(), data_version(), serialised, scope)
+
+
+def freshness() -> pl.DataFrame:
+    return _cached("freshness")

@@ -448,3 +448,188 @@ def team_feature_costs(owners: pl.DataFrame, max_rows: int = 15) -> go.Figure:
     figure.update_yaxes(categoryorder="array", categoryarray=rows["owner"].to_list(), title=None)
     figure.update_xaxes(title="spend (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.3 or 1])
     return _layout(figure, height=max(240, 28 * rows.height + 80), legend=False)
+
+
+def savings_by_task(by_task: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
+    """Horizontal bars of one scenario's savings per task type (negative: the scenario costs more), largest saving on
+    top, each bar in the colour of the tier the scenario routes the task type to. ``by_task``: the rows of one
+    scenario of simulate.whatif()."""
+    rows = by_task.with_columns(pl.col("savings_usd").fill_null(0).alias("bar_usd")).sort(
+        "bar_usd", "task_type", descending=[False, True]
+    )
+    colors = tier_colors(tier_order)
+    figure = go.Figure()
+    for tier in _ordered_tiers(rows["scenario_tier"].to_list(), tier_order):
+        routed = rows.filter(pl.col("scenario_tier") == tier)
+        figure.add_trace(
+            go.Bar(
+                y=routed["task_type"].to_list(),
+                x=routed["bar_usd"].to_list(),
+                name=f"routed to {tier}",
+                orientation="h",
+                marker_color=colors.get(tier, UNTIERED_COLOR),
+                text=[f"  {label}  " for label in _money_text(routed["savings_usd"].to_list())],
+                textposition="outside",
+                cliponaxis=False,
+                customdata=list(
+                    zip(
+                        routed["baseline_tier"].to_list(),
+                        _money_text(routed["baseline_cost_usd"].to_list()),
+                        _money_text(routed["scenario_cost_usd"].to_list()),
+                        strict=True,
+                    )
+                ),
+                hovertemplate="%{y}: %{customdata[0]} → " + tier + "<br>actual %{customdata[1]} → scenario "
+                "%{customdata[2]}<br>saves %{text}<extra></extra>",
+            )
+        )
+    tasks, bars = rows["task_type"].to_list(), rows["bar_usd"].to_list()
+    extent = max((abs(value) for value in bars), default=0) or 1
+    lowest, highest = min([0.0, *bars]), max([0.0, *bars])
+    figure.update_yaxes(categoryorder="array", categoryarray=tasks, title=None)
+    figure.update_xaxes(
+        title="savings (USD, actual − scenario)",
+        tickformat=MONEY_TICKS,
+        zeroline=True,
+        zerolinecolor="#444444",
+        range=[lowest - (0.3 * extent if lowest < 0 else 0), highest + 0.3 * extent],
+    )
+    figure.update_layout(barmode="overlay", bargap=0.3)
+    return _layout(figure, height=max(240, 40 * len(tasks) + 90))
+
+
+def scenario_comparison(totals: pl.DataFrame) -> go.Figure:
+    """Horizontal bars of each scenario's cost per 30-day month against the actual cost per month (dashed line),
+    each labelled with its saving; first scenario on top. ``totals``: simulate.summarize() rows."""
+    labels = [
+        f"{money(monthly)} · saves {money(saved)} ({percent(share)})  "
+        for monthly, saved, share in totals.select(
+            "monthly_scenario_cost_usd",
+            pl.col("monthly_baseline_cost_usd") - pl.col("monthly_scenario_cost_usd"),
+            "savings_pct",
+        ).iter_rows()
+    ]
+    names = totals["scenario"].to_list()
+    monthly = totals["monthly_scenario_cost_usd"].fill_null(0).to_list()
+    baseline = max(totals["monthly_baseline_cost_usd"].drop_nulls().to_list(), default=0.0)
+    figure = go.Figure(
+        go.Bar(
+            y=names,
+            x=monthly,
+            orientation="h",
+            marker_color=NEUTRAL,
+            text=labels,
+            textposition="inside",
+            insidetextanchor="end",
+            textfont={"color": "#FFFFFF"},
+            hovertemplate="%{y}<br>%{text}<extra></extra>",
+        )
+    )
+    figure.add_vline(
+        x=baseline,
+        line={"color": BASELINE, "dash": "dash", "width": 2},
+        annotation_text=f"actual: {money(baseline)} per month",
+        annotation_position="top",
+        annotation_bgcolor="rgba(255,255,255,0.85)",
+    )
+    largest = max([baseline, *monthly]) or 1
+    figure.update_yaxes(categoryorder="array", categoryarray=names[::-1], title=None)
+    figure.update_xaxes(title="cost per 30-day month (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.1])
+    figure = _layout(figure, height=max(200, 48 * len(names) + 110), legend=False)
+    figure.update_layout(margin={"t": 40})
+    return figure
+
+
+def pass_rates(rates: pl.DataFrame, tier_order: Sequence[str], route_at: float, monitor_at: float) -> go.Figure:
+    """Each task type's pass rate per tier (a dot, in the tier's colour) with its 95% Wilson interval (error bars),
+    against the thresholds that route a task (solid) or route it with monitoring (dotted).
+    ``rates``: mart_profiling_pass_rates rows."""
+    colors = tier_colors(tier_order)
+    tasks = sorted(set(rates["task_type"].to_list()))
+    figure = go.Figure()
+    for tier in _ordered_tiers(rates["tier"].to_list(), tier_order):
+        rows = rates.filter(pl.col("tier") == tier).sort("task_type")
+        figure.add_trace(
+            go.Scatter(
+                x=rows["task_type"].to_list(),
+                y=rows["pass_rate"].to_list(),
+                name=tier,
+                mode="markers",
+                marker={"color": colors.get(tier, UNTIERED_COLOR), "size": 11},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": rows.select(pl.col("pass_rate_high") - pl.col("pass_rate")).to_series().to_list(),
+                    "arrayminus": rows.select(pl.col("pass_rate") - pl.col("pass_rate_low")).to_series().to_list(),
+                    "color": colors.get(tier, UNTIERED_COLOR),
+                    "thickness": 2,
+                    "width": 5,
+                },
+                cliponaxis=False,
+                customdata=rows.select("pass_rate_low", "pass_rate_high", "prompts").rows(),
+                hovertemplate=f"%{{x}} on {tier}: %{{y:.1%}}<br>95% interval %{{customdata[0]:.1%}}–"
+                "%{customdata[1]:.1%} · n=%{customdata[2]:,}<extra></extra>",
+            )
+        )
+    for threshold, dash, words in ((route_at, "solid", "route"), (monitor_at, "dot", "route with monitoring")):
+        figure.add_hline(
+            y=threshold,
+            line={"color": "#000000", "dash": dash, "width": 1},
+            annotation_text=f"{words} at {percent(threshold, decimals=0)}",
+            annotation_position="right",
+            annotation_font_size=11,
+        )
+    lowest = min([monitor_at, *rates["pass_rate_low"].drop_nulls().to_list()])
+    figure.update_layout(scattermode="group", scattergap=0.5)
+    figure.update_xaxes(title=None, categoryorder="array", categoryarray=tasks, type="category")
+    figure.update_yaxes(title="pass rate (95% interval)", tickformat=".0%", range=[max(lowest - 0.05, 0), 1.0])
+    figure = _layout(figure, height=380)
+    # room on the right for the thresholds' labels, outside the dots
+    figure.update_layout(margin={"r": 150})
+    return figure
+
+
+PROJECTION_MAPS = {"all_frontier": "all on the top tier", "current": "current map", "recommended": "recommended map"}
+
+
+def cost_projection(projection: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
+    """Horizontal bars of the projected cost per 30-day month under each map (all traffic on the top tier, the
+    current map, the recommended map; top to bottom), stacked by the tier each task type goes to, with the total at
+    the end of each bar. ``projection``: mart_cost_projection rows."""
+    by_map_tier = projection.group_by("map_name", "tier").agg(_priced_sum("monthly_cost_usd"))
+    totals = projection.group_by("map_name").agg(_priced_sum("monthly_cost_usd"))
+    maps = [name for name in PROJECTION_MAPS if name in set(totals["map_name"].to_list())]
+    colors = tier_colors(tier_order)
+    figure = go.Figure()
+    for tier in _ordered_tiers(by_map_tier["tier"].to_list(), tier_order):
+        rows = by_map_tier.filter(pl.col("tier") == tier)
+        figure.add_trace(
+            go.Bar(
+                y=[PROJECTION_MAPS[name] for name in rows["map_name"].to_list()],
+                x=rows["monthly_cost_usd"].to_list(),
+                name=tier,
+                orientation="h",
+                marker_color=colors.get(tier, UNTIERED_COLOR),
+                customdata=_money_text(rows["monthly_cost_usd"].to_list()),
+                hovertemplate=f"%{{y}} · {tier}: %{{customdata}} per month<extra></extra>",
+            )
+        )
+    total_by_map = dict(totals.iter_rows())
+    figure.add_trace(
+        go.Scatter(
+            y=[PROJECTION_MAPS[name] for name in maps],
+            x=[total_by_map[name] or 0 for name in maps],
+            text=[f"  {money(total_by_map[name])}" for name in maps],
+            mode="text",
+            textposition="middle right",
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    largest = max((value or 0 for value in total_by_map.values()), default=0)
+    figure.update_layout(barmode="stack", bargap=0.35)
+    figure.update_yaxes(
+        categoryorder="array", categoryarray=[PROJECTION_MAPS[name] for name in maps[::-1]], title=None, ticksuffix="  "
+    )
+    figure.update_xaxes(title="cost per 30-day month (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.2 or 1])
+    return _layout(figure, height=260)

@@ -9,6 +9,7 @@ import math
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,20 @@ import duckdb
 import polars as pl
 
 from ingest.formats import READERS, UnknownFormatError
-from ingest.load import IngestResult, ingest_paths
+from ingest.load import IngestResult, expand_paths, ingest_paths
 from ingest.prices_import import import_litellm
 from ingest.profiling import load_profiling
+from ingest.serve import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PORT,
+    DEFAULT_TIMEOUT_SECONDS,
+    ServeOptions,
+    require_token,
+    run_receiver,
+)
+from ingest.spool import Spool, lock_holder, spool_dir
+from ingest.stream import DEFAULT_BATCH_BYTES, DEFAULT_INTERVAL_SECONDS, DEFAULT_PATTERNS, Watcher, WatchOptions
 from queries import api, export, simulate
 from queries.config import DEFAULT_PRICES, ConfigError, load_routing
 from queries.db import connect, resolve_db_path
@@ -42,6 +54,10 @@ DEMO_FILES = (
 
 class CliError(Exception):
     """A problem the user can fix; printed without a traceback, exit status 2."""
+
+
+class DatabaseBusy(CliError):
+    """Another process (a dashboard, ``tierscope watch``, another command) holds the database's write lock."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -76,13 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="load the sample logs into a demo database and show the report")
+    demo = commands.add_parser("demo", help="load the sample logs into a demo database and open the dashboard")
     _common(demo)
+    demo.add_argument("--no-dashboard", action="store_true", help="only load the samples and print the report")
+    demo.add_argument("--port", type=int, help="dashboard port (default 8501, or a free one)")
+    demo.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+
+    dashboard = commands.add_parser("dashboard", help="open the dashboard on the database (loopback only)")
+    _common(dashboard)
+    dashboard.add_argument("--port", type=int, help="port (default 8501, or a free one)")
+    dashboard.add_argument("--no-browser", action="store_true", help="do not open a web browser")
 
     ingest = commands.add_parser("ingest", help="load log files (format auto-detected)")
     _common(ingest)
     ingest.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     ingest.add_argument("--format", choices=[reader.name for reader in READERS], help="force a reader")
+    _spool_option(ingest)
 
     report = commands.add_parser("report", help="cost by task type, model, tier, day or team")
     _common(report)
@@ -141,7 +166,61 @@ def build_parser() -> argparse.ArgumentParser:
     parquet = export_kinds.add_parser("parquet", help="the calls table as Parquet partitioned by day")
     _common(parquet)
     parquet.add_argument("--out", type=Path, required=True, metavar="DIR", help="a new or empty folder")
+
+    watch = commands.add_parser("watch", help="follow growing JSONL files in a folder (and drain the spool)")
+    _common(watch)
+    _spool_option(watch)
+    watch.add_argument("folder", type=Path, metavar="DIR", help="the folder to follow")
+    watch.add_argument(
+        "--pattern",
+        action="append",
+        dest="patterns",
+        metavar="GLOB",
+        help=f"file names to follow (repeatable; default {' '.join(DEFAULT_PATTERNS)}; .gz files never)",
+    )
+    watch.add_argument("--format", choices=[reader.name for reader in READERS], help="force a reader")
+    watch.add_argument(
+        "--batch-bytes",
+        type=int,
+        default=DEFAULT_BATCH_BYTES,
+        metavar="N",
+        help=f"largest micro-batch read from one file (default {DEFAULT_BATCH_BYTES:,})",
+    )
+    watch.add_argument(
+        "--interval",
+        type=float,
+        default=DEFAULT_INTERVAL_SECONDS,
+        metavar="SECONDS",
+        help=f"how often to look for new lines when caught up (default {DEFAULT_INTERVAL_SECONDS:g})",
+    )
+    watch.add_argument("--once", action="store_true", help="take what is there, then exit")
+
+    serve = commands.add_parser("serve", help="HTTP receiver (LiteLLM generic API logger, OTLP/HTTP JSON) -> spool")
+    serve.add_argument("--db", help="database file whose spool receives the data (default: $TIERSCOPE_DB)")
+    serve.add_argument("--json", action="store_true", help="print the listening address as JSON")
+    _spool_option(serve)
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks one)")
+    serve.add_argument("--token", help="bearer token clients must send (default $TIERSCOPE_TOKEN; needed off loopback)")
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        metavar="N",
+        help=f"largest request body, also after decompression (default {DEFAULT_MAX_BODY_BYTES:,}; 413 beyond)",
+    )
+    serve.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"time a client has to send a request (default {DEFAULT_TIMEOUT_SECONDS:g})",
+    )
     return parser
+
+
+def _spool_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--spool", metavar="DIR", help="spool folder (default: $TIERSCOPE_SPOOL or <db file>.spool)")
 
 
 def _open(args: argparse.Namespace, *, must_exist: bool) -> duckdb.DuckDBPyConnection:
@@ -152,7 +231,7 @@ def _open(args: argparse.Namespace, *, must_exist: bool) -> duckdb.DuckDBPyConne
         return connect(path, args.prices, args.routing)
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
-            raise CliError(f"{path} is in use by another tierscope process: {error}") from error
+            raise DatabaseBusy(f"{path} is in use by another tierscope process: {error}") from error
         raise
 
 
@@ -222,10 +301,93 @@ def run_ingest(args: argparse.Namespace, paths: Sequence[str | Path]) -> dict[st
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    summary = run_ingest(args, args.paths)
+    try:
+        summary = run_ingest(args, args.paths)
+    except DatabaseBusy as busy:
+        summary = _hand_to_spool(args, busy)
     if args.json:
         _print_json(summary)
     return 0
+
+
+def _hand_to_spool(args: argparse.Namespace, busy: DatabaseBusy) -> dict[str, Any]:
+    """DESIGN §7: the database is held (by a running dashboard, say), so its owner loads the files from the spool."""
+    files = expand_paths(args.paths)
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        raise CliError(f"{', '.join(missing)}: no such file")
+    spool = Spool(spool_dir(args.db, args.spool))
+    spooled = [str(spool.hand_over(path, args.format)) for path in files]
+    if not args.json:
+        print(
+            f"{resolve_db_path(args.db)} is in use ({lock_holder(busy.__cause__ or busy)}): handed {len(spooled)} "
+            f"file{'s' if len(spooled) != 1 else ''} to the spool {spool.folder}.\nA running dashboard or "
+            "`tierscope watch` on this database loads them within seconds (see its Data page or output)."
+        )
+    return {"rows_read": 0, "loaded": 0, "duplicates": 0, "quarantined": 0, "files": [], "spooled": spooled}
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    if not args.folder.is_dir():
+        raise CliError(f"{args.folder}: not a folder")
+    if args.batch_bytes < 1 or args.interval <= 0:
+        raise CliError("--batch-bytes and --interval must be positive")
+    db_path = resolve_db_path(args.db)
+    options = WatchOptions(
+        folder=args.folder.resolve(),
+        db_path=db_path,
+        prices=args.prices,
+        routing=args.routing,
+        spool=spool_dir(db_path, args.spool),
+        patterns=tuple(args.patterns or DEFAULT_PATTERNS),
+        source_format=args.format,
+        batch_bytes=args.batch_bytes,
+        interval=args.interval,
+    )
+
+    def report(event: dict[str, Any]) -> None:
+        print(json.dumps(event, default=str) if args.json else event["message"], flush=True)
+
+    stop = _stop_on_signals()
+    Watcher(options, report).run(stop, once=args.once)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    token = args.token or os.environ.get("TIERSCOPE_TOKEN") or None
+    try:
+        require_token(args.host, token)
+    except ValueError as error:
+        raise CliError(str(error)) from error
+    if args.max_body_bytes < 1 or args.timeout <= 0:
+        raise CliError("--max-body-bytes and --timeout must be positive")
+    spool = Spool(spool_dir(args.db, args.spool))
+    spool.ensure()
+    options = ServeOptions(args.host, args.port, spool, token, args.max_body_bytes, args.timeout)
+
+    def announce(url: str) -> None:
+        if args.json:
+            print(json.dumps({"url": url, "spool": str(spool.folder)}), flush=True)
+        else:
+            print(
+                f"tierscope serve on {url} (POST /litellm, POST /v1/traces, GET /health); spooling to "
+                f"{spool.folder}; a dashboard or `tierscope watch` on the database loads it",
+                flush=True,
+            )
+
+    try:
+        run_receiver(options, announce, _stop_on_signals())
+    except OSError as error:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {error}") from error
+    return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or Ctrl+C, so a long-running command finishes its current step and exits."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
 
 
 def _report_rows(frame: pl.DataFrame, by: str) -> list[dict[str, Any]]:
@@ -294,6 +456,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if missing:
         raise CliError(f"sample logs missing: {', '.join(missing)}; run python sample_logs/generate.py")
     run_ingest(args, [SAMPLE_LOGS / name for name in DEMO_FILES])
+    con = _open(args, must_exist=True)
+    try:
+        load_profiling(con, SAMPLE_LOGS / "profiling_results.jsonl")
+    finally:
+        con.close()
     print()
     args.by, args.since, args.until, args.task_types, args.teams, args.providers = (
         "task_type",
@@ -303,7 +470,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         None,
         None,
     )
-    return cmd_report(args)
+    cmd_report(args)
+    if args.no_dashboard:
+        return 0
+    print()
+    return cmd_dashboard(args)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from dashboard import launch  # the CLI's other commands never import the dashboard's stack
+
+    path = resolve_db_path(args.db)
+    if not Path(path).exists():
+        raise CliError(f"no database at {path}; load logs first: tierscope ingest PATH --db {path}")
+    return launch.run(path, args.port, args.prices, args.routing, open_browser=not args.no_browser)
 
 
 def _scenario_names(paths: Sequence[Path]) -> list[str]:
@@ -561,6 +741,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "demo": cmd_demo,
+    "dashboard": cmd_dashboard,
     "ingest": cmd_ingest,
     "report": cmd_report,
     "drift": cmd_drift,
@@ -569,6 +750,8 @@ COMMANDS = {
     "reconcile": cmd_reconcile,
     "prices": cmd_prices,
     "export": cmd_export,
+    "watch": cmd_watch,
+    "serve": cmd_serve,
 }
 
 

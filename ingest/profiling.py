@@ -66,8 +66,9 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     )
 
 
-def load_profiling(con: duckdb.DuckDBPyConnection, path: Path) -> ProfilingLoad:
-    """Load one profiling results file (JSONL, JSON array or CSV, optionally .gz) as a run."""
+def load_profiling(con: duckdb.DuckDBPyConnection, path: Path, source: str | None = None) -> ProfilingLoad:
+    """Load one profiling results file (JSONL, JSON array or CSV, optionally .gz) as a run. ``source`` names the run
+    (default: the path); the dashboard names an upload after the uploaded file, not its temporary copy."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     source_fingerprint = fingerprint(path)
@@ -81,7 +82,7 @@ def load_profiling(con: duckdb.DuckDBPyConnection, path: Path) -> ProfilingLoad:
     _stage(con, path)
     con.execute("create or replace temp table profiling_typed as\n" + sql_text("ingest/profiling_typed.sql"))
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    params = {"source": str(path), "fingerprint": source_fingerprint, "now": now}
+    params = {"source": source or str(path), "fingerprint": source_fingerprint, "now": now}
     con.execute("begin")
     try:
         [(run_id, rows_read, loaded, quarantined)] = execute_file(

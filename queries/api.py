@@ -234,3 +234,9 @@ def focus_daily(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFr
     type x team, with FOCUS column names (BilledCost... in USD, ListUnitPrice per 1M tokens, ConsumedQuantity in
     tokens, Tags a JSON object with task_type and team). Unpriced calls are left out."""
     return _mart(con, "mart_focus_daily", scope)
+
+
+def freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row: latest_started_at (the newest call the marts see, UTC), last_ingest_at (when the newest ingest
+    committed, UTC), latest_ingest_id and calls. NULL times before the first ingest."""
+    return con.sql("select * from mart_freshness").pl()

@@ -19,6 +19,8 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 DEFAULT_PRICES = CONFIG_DIR / "prices.yaml"
 DEFAULT_ROUTING = CONFIG_DIR / "routing.yaml"
 MAX_CONFIG_BYTES = 2_000_000
+# The key path of a validation problem about a whole file rather than one key.
+TOP_LEVEL = "(top level)"
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -209,7 +211,7 @@ def _key_path(location: tuple[int | str, ...]) -> str:
     path = ""
     for part in location:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "(top level)"
+    return path or TOP_LEVEL
 
 
 def _read_yaml(path: Path) -> Any:
@@ -227,17 +229,24 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}:{where} not valid YAML: {getattr(error, 'problem', error)}") from error
 
 
+def validation_problems(error: ValidationError) -> list[tuple[str, str]]:
+    """Each problem of a failed validation as (key path, message in words); the key path of a rule about the whole
+    map (a model listed in two tiers, say) is :data:`TOP_LEVEL`."""
+    problems = []
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        problems.append((_key_path(item["loc"]), message))
+    return problems
+
+
 def _validate(path: Path, model: type[ModelT]) -> ModelT:
     data = _read_yaml(path)
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "extra_forbidden":
-                message = "unknown key"
-            problems.append(f"{path}: {_key_path(item['loc'])}: {message}")
+        problems = [f"{path}: {key}: {message}" for key, message in validation_problems(error)]
         raise ConfigError("\n".join(problems)) from None
 
 

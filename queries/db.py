@@ -75,6 +75,7 @@ SQL_LAYERS: tuple[str, ...] = (
     "ingest/format_macros.sql",
     "marts/mart_unknown_task_hints.sql",
     "marts/mart_focus_daily.sql",
+    "marts/mart_freshness.sql",
 )
 
 

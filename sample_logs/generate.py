@@ -263,9 +263,7 @@ def unit_prices(entry: dict[str, Any], service_tier: str | None, input_tokens: i
     reasoning price the output price.
     """
     prices: dict[str, float] = {
-        key: entry[key]
-        for key in ("input", "output", "cached_input", "cache_write", "reasoning")
-        if key in entry
+        key: entry[key] for key in ("input", "output", "cached_input", "cache_write", "reasoning") if key in entry
     }
     if service_tier is not None and service_tier in entry:
         prices.update(entry[service_tier])
@@ -277,9 +275,7 @@ def unit_prices(entry: dict[str, Any], service_tier: str | None, input_tokens: i
     return prices
 
 
-def call_cost_usd(
-    model: PricedModel, started_ms: int, usage: Usage, service_tier: str | None
-) -> float | None:
+def call_cost_usd(model: PricedModel, started_ms: int, usage: Usage, service_tier: str | None) -> float | None:
     """Cost of one call in USD at the price in effect at its start, or None when no price is in effect."""
     day = to_datetime(started_ms).date()
     entries = [entry for entry in model.prices if entry["effective_from"] <= day]
@@ -331,9 +327,7 @@ class TrafficGenerator:
     ) -> None:
         """``used_ids``: ids issued by another generator that this one must not reuse."""
         if set(routing["tasks"]) != set(TASK_SHAPES):
-            raise ValueError(
-                f"routing.yaml tasks {sorted(routing['tasks'])} differ from {sorted(TASK_SHAPES)}"
-            )
+            raise ValueError(f"routing.yaml tasks {sorted(routing['tasks'])} differ from {sorted(TASK_SHAPES)}")
         self.rng = rng
         self.price_book = price_book
         self.canonical = {alias: model.name for model in price_book.values() for alias in model.aliases}
@@ -342,9 +336,7 @@ class TrafficGenerator:
         self.tier_names = list(self.tiers)
         self.model_tier = {model: tier for tier, models in self.tiers.items() for model in models}
         self.task_tier = {task: spec["tier"] for task, spec in routing["tasks"].items()}
-        self.baseline_escalation = {
-            task: spec["baseline_escalation_rate"] for task, spec in routing["tasks"].items()
-        }
+        self.baseline_escalation = {task: spec["baseline_escalation_rate"] for task, spec in routing["tasks"].items()}
         self.has_quality_gate = {task: "quality_gate" in spec for task, spec in routing["tasks"].items()}
         self.tasks = list(TASK_SHAPES)
         self.task_weights = [shape.share for shape in TASK_SHAPES.values()]
@@ -359,9 +351,7 @@ class TrafficGenerator:
         total = 0.0
         for hour_index in range(PERIOD_DAYS * 24):
             day = (PERIOD_START + timedelta(hours=hour_index)).date()
-            weight = HOURLY_WEIGHTS[hour_index % 24] * (
-                1 + MONTHLY_GROWTH * (hour_index // 24) / (PERIOD_DAYS - 1)
-            )
+            weight = HOURLY_WEIGHTS[hour_index % 24] * (1 + MONTHLY_GROWTH * (hour_index // 24) / (PERIOD_DAYS - 1))
             if day.weekday() >= 5:
                 weight *= WEEKEND_FACTOR
             total += weight * HOLIDAYS.get(day, 1.0)
@@ -389,9 +379,7 @@ class TrafficGenerator:
     def sample_start_ms(self) -> int:
         """A trace start following the weekday, diurnal and growth pattern."""
         while True:
-            (hour_index,) = self.rng.choices(
-                range(len(self.hour_cum_weights)), cum_weights=self.hour_cum_weights
-            )
+            (hour_index,) = self.rng.choices(range(len(self.hour_cum_weights)), cum_weights=self.hour_cum_weights)
             started_ms = PERIOD_START_MS + hour_index * 3_600_000 + self.rng.randrange(3_600_000)
             if started_ms < LAST_TRACE_START_MS:
                 return started_ms
@@ -574,9 +562,7 @@ class TrafficGenerator:
             second_requested = requested
             escalated = False
         else:  # quality gate failed: the caller escalates (the top tier retries on itself)
-            first = trace_call(
-                started_ms=started_ms, requested=requested, model=model, usage=usage, passed=False
-            )
+            first = trace_call(started_ms=started_ms, requested=requested, model=model, usage=usage, passed=False)
             second_model = self.pick_model(next_tier)
             second_requested = self.requested_name(next_tier, second_model)
             escalated = True
@@ -738,9 +724,7 @@ def export_rows(generator: TrafficGenerator) -> list[list[str]]:
     for _ in range(EXPORT_CALLS):
         task = generator.pick_task()
         status = "error" if generator.rng.random() < EXPORT_ERROR_RATE else "success"
-        calls.append(
-            generator.single_call(task, generator.pick_model(generator.task_tier[task]), status=status)
-        )
+        calls.append(generator.single_call(task, generator.pick_model(generator.task_tier[task]), status=status))
     calls.sort(key=lambda row: (row["started_at"], row["request_id"]))
     records = [
         [
@@ -794,9 +778,7 @@ def profiling_rows(generator: TrafficGenerator) -> list[Row]:
                         "tier": tier,
                         "model": model,
                         "passed": passed,
-                        "score": round(
-                            rng.uniform(PASSING_SCORE, 1.0) if passed else rng.uniform(0.1, 0.68), 3
-                        ),
+                        "score": round(rng.uniform(PASSING_SCORE, 1.0) if passed else rng.uniform(0.1, 0.68), 3),
                         "input_tokens": usage.input_tokens,
                         "output_tokens": usage.output_tokens,
                         "latency_ms": generator.latency_ms(model, usage, "success"),
@@ -845,16 +827,12 @@ def generate(out: Path, seed: int, calls: int) -> dict[str, Any]:
 def main() -> None:
     """Command-line entry: parse the options, generate, print the summary as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help="output directory (default: sample_logs/)"
-    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: sample_logs/)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
     parser.add_argument("--calls", type=int, default=100_000, help="valid call rows in requests.jsonl.gz")
     args = parser.parse_args()
     if args.calls < MIN_CALLS:
-        parser.error(
-            f"--calls must be at least {MIN_CALLS}: the fixed dirt counts need routed traffic around them"
-        )
+        parser.error(f"--calls must be at least {MIN_CALLS}: the fixed dirt counts need routed traffic around them")
     print(json.dumps(generate(args.out, args.seed, args.calls), indent=2))
 
 

@@ -21,8 +21,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dashboard import launch
+from ingest.profiling import load_profiling
 from queries import api
 from queries.api import Scope
+from queries.db import connect
+from tests.conftest import SAMPLE_LOGS
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -47,7 +50,25 @@ PAGES = [
     ("tier_mix", "Tier mix", ["Requested tier × served tier", "Where escalated and fallen-back traffic went"]),
     ("drift", "Escalation drift", ["Flagged now", "more than 15% above its baseline", "Escalation rate per window"]),
     ("data", "Data", ["Upload logs", "Up to 200 MB per file", "Ingest history", "Quarantine", "Price book"]),
+    (
+        "whatif",
+        "What-if",
+        [
+            "Scenario: the current map, edited",
+            "Savings per task type",
+            "Compare saved scenarios",
+            "LiteLLM proxy config",
+        ],
+    ),
+    (
+        "profiling",
+        "Profiling",
+        ["Pass rate per task type and tier", "Recommended tier per task type", "Save as scenario", "Monthly cost"],
+    ),
+    ("audit", "Task profile audit", ["Task types with warnings", "What to look at", "The audit warns about"]),
 ]
+# Pages that show tables but no chart.
+TABLE_PAGES = {"data", "audit"}
 BUSY = '() => !!document.querySelector(\'[data-testid="stStatusWidget"], [data-testid="stSkeleton"]\')'
 
 
@@ -59,9 +80,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def dashboard_url(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`launch.run` (what `tierscope dashboard` calls) serving a copy of the demo-month database."""
+    """`launch.run` (what `tierscope dashboard` calls) serving a copy of the demo-month database, with the sample
+    profiling run loaded as `tierscope demo` does."""
     database = tmp_path_factory.mktemp("browser") / "dashboard.duckdb"
     shutil.copy(sample_db_path, database)
+    con = connect(database)
+    load_profiling(con, SAMPLE_LOGS / "profiling_results.jsonl")
+    con.close()
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -128,7 +153,7 @@ def test_every_page_renders_in_the_browser(
     for text in expected:
         expect(page.get_by_text(text).first).to_be_visible()
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.locator(".js-plotly-plot").count() > 0 or path == "data"
+    assert page.locator(".js-plotly-plot").count() > 0 or path in TABLE_PAGES
     screenshot = tmp_path / f"{title.lower().replace(' ', '_')}.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 10_000

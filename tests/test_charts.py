@@ -239,3 +239,106 @@ def test_builders_take_real_mart_frames(sample_db: duckdb.DuckDBPyConnection) ->
     bins = charts.output_length_histogram(histogram, "classification")
     drawn_calls = sum(sum(trace.y) for trace in bins.data)
     assert drawn_calls == api.task_costs(sample_db).filter(pl.col("task_type") == "classification")["calls"][0]
+
+
+def whatif_rows() -> pl.DataFrame:
+    """simulate.whatif() shape for one scenario: a task moved down, one unchanged, one dearer, one unpriced."""
+    return pl.DataFrame(
+        {
+            "scenario": ["cheap"] * 4,
+            "task_type": ["reasoning", "classification", "summarization", "mystery"],
+            "baseline_tier": ["tier3", "tier1", "tier2", "tier2"],
+            "scenario_tier": ["tier2", "tier1", "tier3", "tier2"],
+            "requests": [10, 20, 5, 1],
+            "baseline_cost_usd": [9.0, 1.0, 2.0, None],
+            "scenario_cost_usd": [4.0, 1.0, 3.5, None],
+            "savings_usd": [5.0, 0.0, -1.5, None],
+        }
+    )
+
+
+def test_savings_by_task_colours_each_task_by_its_scenario_tier_largest_saving_on_top() -> None:
+    figure = charts.savings_by_task(whatif_rows(), TIERS)
+    traces = bar_traces(figure)
+    assert list(traces) == ["routed to tier1", "routed to tier2", "routed to tier3"]
+    assert traces["routed to tier2"].marker.color == charts.tier_colors(TIERS)["tier2"]
+    assert list(traces["routed to tier2"].y) == ["mystery", "reasoning"]
+    assert list(traces["routed to tier2"].x) == [0.0, 5.0]  # unpriced: no bar ...
+    assert [text.strip() for text in traces["routed to tier2"].text] == ["unpriced", "$5.00"]  # ... and said so
+    assert list(traces["routed to tier3"].x) == [-1.5]
+    assert list(figure.layout.yaxis.categoryarray) == ["summarization", "mystery", "classification", "reasoning"]
+    low, high = figure.layout.xaxis.range
+    assert low < -1.5 and high > 5.0
+
+
+def test_scenario_comparison_draws_monthly_cost_against_the_actual() -> None:
+    totals = pl.DataFrame(
+        {
+            "scenario": ["cheap", "cheaper"],
+            "monthly_baseline_cost_usd": [100.0, 100.0],
+            "monthly_scenario_cost_usd": [80.0, 60.0],
+            "savings_pct": [0.2, 0.4],
+        }
+    )
+    figure = charts.scenario_comparison(totals)
+    bars = figure.data[0]
+    assert list(bars.y) == ["cheap", "cheaper"] and list(bars.x) == [80.0, 60.0]
+    assert list(figure.layout.yaxis.categoryarray) == ["cheaper", "cheap"], "first scenario on top"
+    assert bars.text[1].strip() == "$60.00 · saves $40.00 (40.0%)" and bars.textposition == "inside"
+    assert bars.marker.color == charts.NEUTRAL
+    (line,) = figure.layout.shapes
+    assert (line.x0, line.x1) == (100.0, 100.0)
+    assert figure.layout.annotations[0].text == "actual: $100.00 per month"
+
+
+def pass_rate_rows() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "task_type": ["extraction", "extraction", "classification", "classification"],
+            "tier": ["tier2", "tier1", "tier1", "tier2"],
+            "prompts": [80, 80, 40, 40],
+            "pass_rate": [0.9, 0.8, 0.95, 1.0],
+            "pass_rate_low": [0.8, 0.7, 0.85, 0.9],
+            "pass_rate_high": [0.95, 0.88, 0.99, 1.0],
+        }
+    )
+
+
+def test_pass_rates_draw_each_tier_with_its_wilson_interval_and_the_thresholds() -> None:
+    figure = charts.pass_rates(pass_rate_rows(), TIERS, route_at=0.95, monitor_at=0.85)
+    tier1, tier2 = figure.data
+    assert (tier1.name, tier2.name) == ("tier1", "tier2")
+    assert tier1.marker.color == charts.tier_colors(TIERS)["tier1"]
+    assert list(tier1.x) == ["classification", "extraction"] and list(tier1.y) == [0.95, 0.8]
+    assert list(tier1.error_y.array) == pytest.approx([0.04, 0.08])
+    assert list(tier1.error_y.arrayminus) == pytest.approx([0.1, 0.1])
+    assert sorted(shape.y0 for shape in figure.layout.shapes) == [0.85, 0.95]
+    assert {annotation.text for annotation in figure.layout.annotations} == {
+        "route at 95%",
+        "route with monitoring at 85%",
+    }
+    assert figure.layout.scattermode == "group"
+    assert figure.layout.yaxis.range[0] == pytest.approx(0.65), "the lowest interval fits"
+
+
+def test_cost_projection_stacks_each_map_by_tier_with_its_total() -> None:
+    projection = pl.DataFrame(
+        {
+            "task_type": ["reasoning"] * 3 + ["classification"] * 3,
+            "map_name": ["all_frontier", "current", "recommended"] * 2,
+            "tier": ["tier3", "tier3", "tier2", "tier3", "tier1", "tier1"],
+            "monthly_cost_usd": [300.0, 300.0, 200.0, 90.0, 10.0, 10.0],
+        }
+    )
+    figure = charts.cost_projection(projection, TIERS)
+    traces = bar_traces(figure)
+    assert list(traces) == ["tier1", "tier2", "tier3"]
+    assert dict(zip(traces["tier3"].y, traces["tier3"].x, strict=True)) == {
+        "all on the top tier": 390.0,
+        "current map": 300.0,
+    }
+    totals = next(trace for trace in figure.data if isinstance(trace, go.Scatter))
+    assert list(totals.y) == ["all on the top tier", "current map", "recommended map"]
+    assert list(totals.x) == [390.0, 310.0, 210.0]
+    assert [text.strip() for text in totals.text] == ["$390.00", "$310.00", "$210.00"]
+    assert list(figure.layout.yaxis.categoryarray) == ["recommended map", "current map", "all on the top tier"]

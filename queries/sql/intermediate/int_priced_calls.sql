@@ -4,6 +4,12 @@ with calls as (
     select * from stg_requests
 ),
 
+-- model names read apart from the calls above, so that `calls` has one consumer and a filter on it (the derived
+-- refresh's `where ingest_id > ...`) reaches the scan instead of materialising every call first
+logged_models as (
+    select served_model, requested_model from stg_requests
+),
+
 names as (
     select * from stg_model_names
 ),
@@ -33,9 +39,9 @@ settings as (
 ),
 
 model_spellings as (
-    select served_model as model_spelling from calls where served_model is not null
+    select served_model as model_spelling from logged_models where served_model is not null
     union
-    select requested_model from calls where requested_model is not null
+    select requested_model from logged_models where requested_model is not null
 ),
 
 -- each distinct model string as logged, resolved once (not once per call): canonical name, price book entry, tier

@@ -1,0 +1,296 @@
+"""``tierscope watch`` and the one-writer rule (DESIGN §7), end to end: real processes, real file appends, SIGKILL.
+
+Every test compares what reached the database (calls, distinct ids, token sums) with what was written, exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from dashboard import launch
+from dashboard.live import freshness_text
+from ingest.load import ingest_paths
+from ingest.spool import Spool, spool_dir
+from ingest.stream import read_batch
+from queries import api
+from queries.db import connect
+from tests.streaming_support import (
+    TIERSCOPE,
+    Running,
+    dashboard_owner,
+    database_free,
+    expected,
+    ledger_duplicates,
+    lines,
+    litellm_record,
+    records,
+    stored,
+    wait_until,
+    watch,
+    watch_once,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((launch.ADDRESS, 0))
+        return int(probe.getsockname()[1])
+
+
+def write(path: Path, batch: list[dict[str, Any]]) -> Path:
+    path.write_bytes(lines(batch))
+    return path
+
+
+def append(path: Path, data: bytes) -> None:
+    with path.open("ab") as handle:
+        handle.write(data)
+        handle.flush()
+
+
+def test_watch_follows_growing_and_new_files_and_resumes_from_committed_offsets(tmp_path: Path) -> None:
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    first, second = records("a", 30), records("b", 20)
+    append(logs / "a.jsonl", lines(first[:10]))
+    watcher = watch(logs, db)
+    try:
+        wait_until(lambda: watcher.loaded() == 10, what="the first lines")
+        # a line arrives in two writes: nothing of it is taken until its line break is written
+        tail = lines(first[10:])
+        append(logs / "a.jsonl", tail[:-100])
+        time.sleep(0.3)  # a few watcher passes see the cut line
+        append(logs / "a.jsonl", tail[-100:])
+        append(logs / "b.ndjson", lines(second))  # a new file
+        (logs / "notes.txt").write_text("not followed\n")
+        wait_until(lambda: watcher.loaded() == 50, what="the appended lines and the new file")
+    finally:
+        assert watcher.stop() == 0
+    assert stored(db) == expected(first + second)
+    with duckdb.connect(str(db), read_only=True) as con:
+        offsets = dict(con.execute("select path, committed_offset from stream_offsets").fetchall())
+    assert offsets == {str(logs / name): (logs / name).stat().st_size for name in ("a.jsonl", "b.ndjson")}
+
+    append(logs / "a.jsonl", lines(records("a", 5, start=30)))
+    again = watch_once(logs, db)
+    loaded = [json.loads(line) for line in again.stdout.splitlines() if '"loaded"' in line]
+    assert [(event["path"], event["start"], event["loaded"]) for event in loaded] == [
+        (str(logs / "a.jsonl"), offsets[str(logs / "a.jsonl")], 5)
+    ]
+    assert ledger_duplicates(db) == 0
+
+
+def test_rotation_and_truncation_restart_from_zero_and_lose_nothing(tmp_path: Path) -> None:
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    app, other = logs / "app.jsonl", logs / "other.jsonl"
+    before, late, after = records("r", 10), records("late", 3), records("n", 6)
+    append(app, lines(before))
+    append(other, lines(records("t", 5)))
+    watch_once(logs, db)
+
+    # logrotate: the file is renamed, the writer finishes its last lines into it, a new file takes the name
+    os.rename(app, logs / "app.jsonl.1")
+    append(logs / "app.jsonl.1", lines(late))
+    append(app, lines(after))
+    # copytruncate: same file, emptied, then written again
+    with other.open("r+b") as handle:
+        handle.truncate(0)
+    truncated = records("u", 2)
+    append(other, lines(truncated))
+    rotated = watch_once(logs, db)
+
+    events = [json.loads(line) for line in rotated.stdout.splitlines()]
+    assert {(event["path"], event["reason"]) for event in events if event["event"] == "restart"} == {
+        (str(other), "truncated")
+    }
+    assert stored(db, "r-") == expected(before)
+    assert stored(db, "late-") == expected(late)
+    assert stored(db, "n-") == expected(after)
+    assert stored(db, "u-") == expected(truncated)
+    assert ledger_duplicates(db) == 0
+
+
+def test_a_replaced_file_on_a_reused_identity_is_read_from_zero(tmp_path: Path) -> None:
+    """The offset belongs to the file whose first bytes it was committed with, not to an inode number."""
+    path = tmp_path / "app.jsonl"
+    path.write_bytes(lines(records("old", 4)))
+    first = read_batch(path, {}, 1 << 20)
+    assert first is not None and first.start == 0 and first.end == path.stat().st_size
+    path.write_bytes(lines(records("new", 6)))  # rewritten in place: same inode, other content
+    again = read_batch(path, {first.identity: first.offset()}, 1 << 20)
+    assert again is not None and (again.start, again.restarted) == (0, "replaced")
+
+
+def kill_after_a_commit(watcher: Running, logs: Path, db: Path) -> Running:
+    """SIGKILL the watcher once it has committed something, and start another."""
+    wait_until(lambda: watcher.loaded() > 0, what="a committed batch")
+    watcher.kill()
+    return watch(logs, db, "--batch-bytes", "20000")
+
+
+def test_sigkill_mid_stream_then_restart_loads_every_line_exactly_once(tmp_path: Path) -> None:
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    sent = records("k", 6000)
+    chunks = [sent[start : start + 250] for start in range(0, len(sent), 250)]
+    log = logs / "stream.jsonl"
+    watcher = watch(logs, db, "--batch-bytes", "20000")
+    for index, chunk in enumerate(chunks):
+        append(log, lines(chunk))
+        if index in (6, 14):  # mid-stream, while batches are being committed
+            watcher = kill_after_a_commit(watcher, logs, db)
+        time.sleep(0.02)
+    watcher.kill()
+    watch_once(logs, db)
+    assert stored(db) == expected(sent)
+    # offsets commit with rows: not one line was loaded twice (a re-read line would show as a duplicate)
+    assert ledger_duplicates(db) == 0
+
+
+def test_ingest_hands_files_to_the_spool_while_a_watcher_holds_the_database(tmp_path: Path) -> None:
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    exported = tmp_path / "export.jsonl"
+    exported.write_bytes(lines(records("x", 40)))
+    watcher = watch(logs, db)
+    try:
+        watcher.wait_for_event(lambda event: event.get("event") == "owner")
+        handed = subprocess.run(
+            [TIERSCOPE, "ingest", str(exported), "--db", str(db)], capture_output=True, text=True, check=True
+        ).stdout
+        assert "is in use" in handed and "handed 1 file to the spool" in handed
+        wait_until(lambda: watcher.loaded() == 40, what="the watcher to load the spooled file")
+        assert Spool(spool_dir(db)).pending() == []
+    finally:
+        watcher.stop()
+    assert stored(db, "x-") == expected(records("x", 40))
+    with duckdb.connect(str(db), read_only=True) as con:
+        [(source,)] = con.execute("select source from ingests where loaded = 40").fetchall()
+    assert source.startswith("spool:") and source.endswith(".auto.file.export.jsonl")
+
+
+def test_a_dashboard_takes_the_database_over_and_sigkills_lose_nothing(tmp_path: Path) -> None:
+    """watch owns the database; a dashboard starts and claims it (watch lets go and hands its batches to the spool,
+    which the dashboard's ingester loads); the dashboard is SIGKILLed mid-stream (watch takes the database back and
+    loads what is left); then the watcher is SIGKILLed too."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    log = logs / "stream.jsonl"
+    sent = records("d", 3000)
+    chunks = [sent[start : start + 100] for start in range(0, len(sent), 100)]
+    watcher = watch(logs, db)
+    watcher.wait_for_event(lambda event: event.get("event") == "owner")
+    for chunk in chunks[:5]:
+        append(log, lines(chunk))
+    dashboard = dashboard_owner(db)  # opens only after the watcher lets go
+    watcher.wait_for_event(lambda event: event.get("event") == "handoff")
+    for chunk in chunks[5:15]:
+        append(log, lines(chunk))
+        time.sleep(0.02)
+    watcher.wait_for_event(lambda event: event.get("event") == "spooled")
+    wait_until(lambda: not Spool(spool_dir(db)).pending(), what="the dashboard to load the spooled batches")
+    # the watcher keeps the offsets of what it handed over next to the spool while the dashboard holds the database
+    assert list(spool_dir(db).glob(".watch-*.offsets.json"))
+    dashboard.kill()
+    for chunk in chunks[15:25]:
+        append(log, lines(chunk))
+        time.sleep(0.02)
+    wait_until(lambda: [e["event"] for e in watcher.events()].count("owner") == 2, what="the watcher to own again")
+    watcher.kill()
+    for chunk in chunks[25:]:
+        append(log, lines(chunk))
+    watch_once(logs, db)
+    assert stored(db) == expected(sent)
+    assert Spool(spool_dir(db)).pending() == []
+
+
+def test_freshness_mart(tmp_path: Path) -> None:
+    db = tmp_path / "calls.duckdb"
+    con = connect(db)
+    try:
+        assert api.freshness(con).row(0, named=True) == {
+            "latest_started_at": None,
+            "last_ingest_at": None,
+            "latest_ingest_id": 0,
+            "calls": 0,
+        }
+        source = tmp_path / "calls.jsonl"
+        source.write_bytes(
+            lines([litellm_record("f-1", 10, 1, 1_795_000_000.0), litellm_record("f-2", 10, 1, 1_795_000_060.5)])
+        )
+        ingest_paths(con, [source])
+        fresh = api.freshness(con).row(0, named=True)
+        [(finished_at,)] = con.execute("select finished_at from ingests").fetchall()
+    finally:
+        con.close()
+    assert fresh == {
+        "latest_started_at": dt.datetime(2026, 11, 18, 11, 7, 40, 500000),
+        "last_ingest_at": finished_at,
+        "latest_ingest_id": 1,
+        "calls": 2,
+    }
+    now = dt.datetime(2026, 11, 18, 11, 9, 41)
+    assert freshness_text(fresh["latest_started_at"], now - dt.timedelta(seconds=7), now) == (
+        "Latest call 2026-11-18 11:07:40 UTC (2 min ago) · last ingest 7 s ago"
+    )
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
+def test_live_dashboard_owns_the_database_and_refreshes_with_filters_kept(tmp_path: Path) -> None:
+    """A running dashboard holds the database: `tierscope ingest` hands its file to the spool, the dashboard's
+    ingester loads it, and the overview (live, every 2 s, filtered by a task type in the URL) shows the new calls
+    without a reload; the filter stays. Then the dashboard is SIGKILLed and nothing is lost."""
+    db = tmp_path / "calls.duckdb"
+    first, more = records("live", 50), records("more", 30)
+    con = connect(db)
+    ingest_paths(con, [write(tmp_path / "first.jsonl", first)])
+    con.close()
+    port = free_port()
+    server = subprocess.Popen(
+        [TIERSCOPE, "dashboard", "--db", str(db), "--port", str(port), "--no-browser"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://{launch.ADDRESS}:{port}"
+    try:
+        assert launch.wait_until_ready(url, server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1440, "height": 1600})
+            page.goto(f"{url}/?live=true&every=2&task=classification")
+            requests_metric = page.get_by_test_id("stMetric").filter(has_text="Requests").first
+            expect(requests_metric).to_contain_text("50", timeout=60_000)
+            expect(page.get_by_text("Latest call 2026-11-18").first).to_be_visible()
+
+            handed = subprocess.run(
+                [TIERSCOPE, "ingest", str(write(tmp_path / "more.jsonl", more)), "--db", str(db), "--json"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert len(json.loads(handed.stdout)["spooled"]) == 1
+            expect(requests_metric).to_contain_text("80", timeout=30_000)  # no reload: the live panel reran
+            assert "task=classification" in page.url and "live=true" in page.url
+            expect(page.get_by_text("task types: classification").first).to_be_visible()
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+    wait_until(lambda: database_free(db), what="the killed dashboard to let go of the database")
+    assert stored(db) == expected(first + more)
