@@ -192,6 +192,10 @@ def unattributed_calls(scope: Scope) -> pl.DataFrame:
     return _cached("unattributed_calls", scope)
 
 
+def unknown_task_hints(scope: Scope) -> pl.DataFrame:
+    return _cached("unknown_task_hints", scope)
+
+
 def reconciliation_summary(scope: Scope) -> pl.DataFrame:
     return _cached("reconciliation_summary", scope)
 

@@ -197,6 +197,10 @@ def test_data_page_counts_history_quarantine_and_config(
     assert history["rows_read"].to_list() == api.ingest_history(sample_db)["rows_read"].to_list()
     rejected = next(frame for columns, frame in tables.items() if "raw_text" in columns)
     assert rejected.height == api.quarantine(sample_db).height > 0
+    # calls with task type unknown: the rules that would catch them (the sample has 60 tagged env:prod / env:staging)
+    hints = next(frame for columns, frame in tables.items() if "rule_yaml" in columns)
+    assert hints["rule_yaml"].to_list() == api.unknown_task_hints(sample_db, scope)["rule_yaml"].to_list()
+    assert '- tag_prefix: "env:"' in hints["rule_yaml"].to_list()
     unpriced = next(frame for columns, frame in tables.items() if "model_name" in columns)
     assert unpriced["model_name"].to_list() == api.unpriced_models(sample_db, scope)["model_name"].to_list()
     summary = next(frame for columns, frame in tables.items() if "calls_with_reported_cost" in columns)

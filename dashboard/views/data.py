@@ -132,12 +132,13 @@ if scope is not None:
     ):
         column.metric(label, count(value), help=help_text, border=True)
 
-history, quarantined, unpriced, unattributed, reconciliation, prices, routing = st.tabs(
+history, quarantined, unpriced, unattributed, unknown_tasks, reconciliation, prices, routing = st.tabs(
     [
         "Ingest history",
         "Quarantine",
         "Unpriced models",
         "No served model",
+        "Unknown task types",
         "Reported vs computed cost",
         "Price book",
         "Routing",
@@ -216,6 +217,31 @@ with unpriced:
                     "output_tokens": st.column_config.NumberColumn("tokens out", format=LOCALIZED),
                     "first_started_at": st.column_config.DatetimeColumn("first seen (UTC)", format=TIME),
                     "last_started_at": st.column_config.DatetimeColumn("last seen (UTC)", format=TIME),
+                },
+            )
+
+with unknown_tasks:
+    if scope is None:
+        st.write("No calls loaded yet.")
+    else:
+        hints = cache.unknown_task_hints(scope)
+        if hints.is_empty():
+            st.write(
+                "No call in this view has task type unknown, or none carries a tag or attribute a rule could read."
+            )
+        else:
+            st.caption(
+                "Calls whose task type no task_type_from rule of routing.yaml found. Each row is a rule that would "
+                "catch some of them: add its line under task_type_from."
+            )
+            st.dataframe(
+                hints.select("rule_yaml", "calls", "share_of_unknown_calls", "example_values", "sources"),
+                hide_index=True,
+                column_config={
+                    "rule_yaml": "rule to add",
+                    "calls": st.column_config.NumberColumn("calls it would reach", format=LOCALIZED),
+                    "share_of_unknown_calls": st.column_config.NumberColumn("share of unknown", format="percent"),
+                    "example_values": "example values",
                 },
             )
 
