@@ -108,13 +108,7 @@ costed as (
     select
         priced.*,
         -- a call that used no tokens (a failed call, a batch error line) costs nothing, whatever its model
-        case when input_tokens = 0 and output_tokens = 0 then 0.0 else (
-            uncached_input_tokens * input_usd_per_1m_tokens
-            + cached_input_tokens * cached_input_usd_per_1m_tokens
-            + cache_write_tokens * cache_write_usd_per_1m_tokens
-            + visible_output_tokens * output_usd_per_1m_tokens
-            + reasoning_tokens * reasoning_usd_per_1m_tokens
-        ) / 1e6 end as cost_usd,
+        case when input_tokens = 0 and output_tokens = 0 then 0.0 else token_cost_usd(priced, priced) end as cost_usd,
         case when input_tokens = 0 and output_tokens = 0 then 0.0 else
             (visible_output_tokens * output_usd_per_1m_tokens + reasoning_tokens * reasoning_usd_per_1m_tokens) / 1e6
         end as output_cost_usd,

@@ -126,22 +126,8 @@ priced as (
     select
         with_next.*,
         answer_prices.input_usd_per_1m_tokens is not null as is_scenario_priced,
-        (
-            greatest(final_call.input_tokens - final_call.cached_input_tokens - final_call.cache_write_tokens, 0)
-                * answer_prices.input_usd_per_1m_tokens
-            + final_call.cached_input_tokens * answer_prices.cached_input_usd_per_1m_tokens
-            + final_call.cache_write_tokens * answer_prices.cache_write_usd_per_1m_tokens
-            + greatest(final_call.output_tokens - final_call.reasoning_tokens, 0) * answer_prices.output_usd_per_1m_tokens
-            + final_call.reasoning_tokens * answer_prices.reasoning_usd_per_1m_tokens
-        ) / 1e6 as answer_cost_usd,
-        (
-            greatest(final_call.input_tokens - final_call.cached_input_tokens - final_call.cache_write_tokens, 0)
-                * next_prices.input_usd_per_1m_tokens
-            + final_call.cached_input_tokens * next_prices.cached_input_usd_per_1m_tokens
-            + final_call.cache_write_tokens * next_prices.cache_write_usd_per_1m_tokens
-            + greatest(final_call.output_tokens - final_call.reasoning_tokens, 0) * next_prices.output_usd_per_1m_tokens
-            + final_call.reasoning_tokens * next_prices.reasoning_usd_per_1m_tokens
-        ) / 1e6 as next_tier_cost_usd,
+        token_cost_usd(final_call, answer_prices) as answer_cost_usd,
+        token_cost_usd(final_call, next_prices) as next_tier_cost_usd,
         coalesce(profiled_pass_rates.pass_rate, observed_pass_rates.pass_rate) as pass_rate
     from with_next
     left join prices as answer_prices
