@@ -7,7 +7,6 @@ Every file is loaded in one transaction together with its ledger row in ``ingest
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import hashlib
 import sys
 import threading
@@ -20,9 +19,8 @@ from typing import TextIO
 import duckdb
 
 from ingest.formats import Reader, detect, reader_named
+from ingest.formats.generic import read_head
 from queries.db import execute_file, refresh_derived, sql_text
-
-HEAD_BYTES = 65536
 
 
 @dataclass(frozen=True)
@@ -63,15 +61,6 @@ class IngestResult:
             "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
         }
-
-
-def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
-    """The first bytes of a file, decompressed when it is gzip."""
-    with path.open("rb") as raw:
-        magic = raw.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    with opener(path, "rb") as handle:
-        return bytes(handle.read(size))
 
 
 def fingerprint(path: Path) -> str:

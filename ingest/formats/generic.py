@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import duckdb
 import polars as pl
@@ -98,7 +99,7 @@ class GenericReader:
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path) -> int:
         """Every record of a generic file is meant as a model call: none is skipped."""
-        head = _head(path)
+        head = read_head(path)
         kind = file_kind(path, head)
         if kind == "parquet":
             with _plain_parquet(path) as plain:
@@ -151,7 +152,8 @@ class GenericReader:
         neither the line number nor the text. Only when a file has rejected records is it read once more, here, in
         large chunks split into lines by Polars (no Python loop per line), keeping just the rejected records.
         """
-        if file_kind(path, _head(path)) != "json" or _head(path).lstrip().startswith(b"["):
+        head = read_head(path)
+        if file_kind(path, head) != "json" or head.lstrip().startswith(b"["):
             return
         rejected = con.sql(
             "select source_line as record, is_malformed from ingest_typed where reject_reason is not null"
@@ -221,9 +223,8 @@ CHUNK_BYTES = 64 << 20
 
 def _line_chunks(path: Path) -> Iterator[bytes]:
     """The file's bytes (decompressed) in large chunks that each end at a line break."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
     rest = b""
-    with opener(path, "rb") as handle:
+    with open_decompressed(path) as handle:
         while block := handle.read(CHUNK_BYTES):
             block = rest + block
             cut = block.rfind(b"\n") + 1
@@ -282,7 +283,14 @@ def number_csv_lines(con: duckdb.DuckDBPyConnection, table: str) -> None:
     )
 
 
-def _head(path: Path, size: int = 65536) -> bytes:
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as handle:
+def open_decompressed(path: Path) -> BinaryIO:
+    """The file for reading bytes, through gzip when it is gzip-compressed (by its magic bytes, not its name)."""
+    with path.open("rb") as raw:
+        magic = raw.read(2)
+    return cast(BinaryIO, gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb"))
+
+
+def read_head(path: Path, size: int = 65536) -> bytes:
+    """The first bytes of a file, decompressed when it is gzip."""
+    with open_decompressed(path) as handle:
         return bytes(handle.read(size))

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.fields import STAGED_FIELDS
-from ingest.formats.generic import MAX_RAW_CHARS, GenericReader, _head, file_kind, number_csv_lines
+from ingest.formats.generic import MAX_RAW_CHARS, GenericReader, file_kind, number_csv_lines, read_head
 from queries.db import sql_text
 
 MAX_OBJECT_BYTES = 67_108_864
@@ -135,7 +135,7 @@ class ExportReader:
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path) -> int:
         """Stage the file's records; returns how many are not model calls (and so not loaded)."""
-        stage_records(con, path, _head(path))
+        stage_records(con, path, read_head(path))
         query = "create or replace temp table ingest_read as\n" + sql_text(self.sql_file)
         [statement] = con.extract_statements(query)
         values = {"file_time": file_time(path)}

@@ -49,3 +49,9 @@ create or replace macro hint_attribute_keys(attributes) as
             and length(json_extract_string(attributes::json, '$."' || replace(attribute_key, '"', '\"') || '"'))
                 between 1 and 64
     ), []::varchar[]);
+
+-- litellm_calls_a_model: whether a LiteLLM log row (payload or spend log) is a model call. Batch and file
+-- operations, fine-tuning, MCP tool calls, vector stores and answers from LiteLLM's own cache call no model.
+create or replace macro litellm_calls_a_model(call_type, cache_hit) as
+    not (coalesce(regexp_matches(call_type, 'batch|file|fine_tun|mcp|vector_store'), false)
+         or coalesce(lower(cache_hit) = 'true', false));

@@ -74,10 +74,7 @@ calls as (
         raw_text,
         is_malformed,
         reader_reason,
-        -- batch and file operations, MCP tool calls and answers from LiteLLM's own cache call no model
-        is_malformed
-            or not (coalesce(regexp_matches(payload.call_type, 'batch|file|fine_tun|mcp|vector_store'), false)
-                    or coalesce(lower(payload.cache_hit) = 'true', false)) as is_model_call
+        is_malformed or litellm_calls_a_model(payload.call_type, payload.cache_hit) as is_model_call
     from payloads
 )
 

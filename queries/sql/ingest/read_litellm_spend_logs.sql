@@ -73,9 +73,7 @@ calls as (
         raw_text,
         is_malformed,
         reader_reason,
-        is_malformed
-            or not (coalesce(regexp_matches(spend_log.call_type, 'batch|file|fine_tun|mcp|vector_store'), false)
-                    or coalesce(lower(spend_log.cache_hit) = 'true', false)) as is_model_call
+        is_malformed or litellm_calls_a_model(spend_log.call_type, spend_log.cache_hit) as is_model_call
     from unpacked
 )
 
