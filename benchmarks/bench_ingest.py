@@ -89,6 +89,17 @@ def _list(values: list[str] | tuple[str, ...]) -> str:
 
 def generator_sql(rows: int, target: Path) -> str:
     """The COPY statement writing ``rows`` calls as generic NDJSON (deterministic: values hash the row)."""
+    return f"""
+copy (
+    select * replace (strftime(started_at, '%Y-%m-%dT%H:%M:%S.%fZ') as started_at)
+    from ({calls_select(rows)})
+) to {_literal(str(target))} (format json)
+"""
+
+
+def calls_select(rows: int, first: int = 0, stop: int | None = None) -> str:
+    """A SELECT of calls ``first`` .. ``stop - 1`` of a ``rows``-call month (the columns of the generic format,
+    started_at a TIMESTAMP): the same call for the same number whatever the slice, so big tables are made in parts."""
     from queries.config import load_price_book, load_routing
 
     routing = load_routing()
@@ -124,13 +135,12 @@ def generator_sql(rows: int, target: Path) -> str:
     span_us = SPAN_DAYS * 86_400 * 1_000_000
     start = START.strftime("%Y-%m-%d %H:%M:%S")
     return f"""
-copy (
     with ids as (
         select
             range as i,
             case when range % {TRACE_GROUP} = 1 then range - 1 else range end as root,
             range % {TRACE_GROUP} = 1 as is_retry
-        from range({rows})
+        from range({first}, {rows if stop is None else stop})
     ),
     shaped as (
         select
@@ -171,7 +181,7 @@ copy (
     select
         'req_' || md5(i::varchar) as request_id,
         'tr_' || md5(root::varchar) as trace_id,
-        strftime(started, '%Y-%m-%dT%H:%M:%S.%fZ') as started_at,
+        started as started_at,
         task_type,
         'tier' || tier_no as requested_model,
         served_model,
@@ -190,7 +200,6 @@ copy (
         {_list(FEATURES)}[1 + (hash(root, 12) % {len(FEATURES)})::int] as feature,
         'u_' || (hash(root, 13) % 20000) as user_id
     from modelled
-) to {_literal(str(target))} (format json)
 """
 
 

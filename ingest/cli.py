@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario routing YAML (repeatable)",
     )
 
+    rebuild = commands.add_parser(
+        "rebuild", help="recompute priced calls, traces and the daily rollups from the stored calls"
+    )
+    _common(rebuild)
+
     profile = commands.add_parser("profile", help="profiling results -> pass rates, recommended map, cost projection")
     _common(profile)
     profile.add_argument("path", type=Path, metavar="PATH", help="profiling results (JSONL or CSV)")
@@ -223,12 +229,12 @@ def _spool_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spool", metavar="DIR", help="spool folder (default: $TIERSCOPE_SPOOL or <db file>.spool)")
 
 
-def _open(args: argparse.Namespace, *, must_exist: bool) -> duckdb.DuckDBPyConnection:
+def _open(args: argparse.Namespace, *, must_exist: bool, rebuild: bool = False) -> duckdb.DuckDBPyConnection:
     path = resolve_db_path(args.db)
     if must_exist and path != ":memory:" and not Path(path).exists():
         raise CliError(f"no database at {path}; load logs first: tierscope ingest PATH --db {path}")
     try:
-        return connect(path, args.prices, args.routing)
+        return connect(path, args.prices, args.routing, rebuild=rebuild)
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise DatabaseBusy(f"{path} is in use by another tierscope process: {error}") from error
@@ -448,6 +454,31 @@ def cmd_drift(args: argparse.Namespace) -> int:
                 f"(limit {row['limit_rate']:.1%}, {row['baseline_source']})"
             )
     return 1 if flagged else 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """Rebuild the derived tables now (opening a database does it by itself when prices.yaml, routing.yaml or the
+    derivation SQL changed; this is the explicit, timed form)."""
+    started = time.perf_counter()
+    con = _open(args, must_exist=True, rebuild=True)
+    try:
+        [counts] = con.execute(
+            "select (select count(*) from priced_calls), (select count(*) from traces), "
+            "(select count(*) from call_rollup), (select count(*) from trace_rollup)"
+        ).fetchall()
+    finally:
+        con.close()
+    keys = ("calls", "traces", "call_rollup_rows", "trace_rollup_rows")
+    summary: dict[str, Any] = dict(zip(keys, (int(value) for value in counts), strict=True))
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    if args.json:
+        _print_json(summary)
+    else:
+        print(
+            f"rebuilt {summary['calls']:,} priced calls, {summary['traces']:,} traces and the daily rollups "
+            f"({summary['call_rollup_rows']:,} + {summary['trace_rollup_rows']:,} rows) in {summary['seconds']} s"
+        )
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -747,6 +778,7 @@ COMMANDS = {
     "drift": cmd_drift,
     "whatif": cmd_whatif,
     "profile": cmd_profile,
+    "rebuild": cmd_rebuild,
     "reconcile": cmd_reconcile,
     "prices": cmd_prices,
     "export": cmd_export,

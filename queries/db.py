@@ -40,12 +40,23 @@ SQL_LAYERS: tuple[str, ...] = (
     "staging/stg_prices.sql",
     "staging/stg_tier_models.sql",
     "staging/stg_profiling_results.sql",
+    "staging/stg_input_band_edges.sql",
     "intermediate/int_priced_calls.sql",
     "derived/priced_calls.sql",
     "intermediate/int_traces.sql",
     "derived/traces.sql",
+    "derived/trace_rollup_changes.sql",
+    "intermediate/int_call_groups.sql",
+    "intermediate/int_trace_groups.sql",
+    "intermediate/int_trace_cost_buckets.sql",
+    "derived/call_rollup.sql",
+    "derived/trace_rollup.sql",
+    "derived/trace_cost_histogram.sql",
     "intermediate/int_calls_in_scope.sql",
     "intermediate/int_traces_in_scope.sql",
+    "intermediate/int_call_groups_in_scope.sql",
+    "intermediate/int_trace_groups_in_scope.sql",
+    "intermediate/int_trace_cost_buckets_in_scope.sql",
     "marts/mart_task_costs.sql",
     "marts/mart_cost_by.sql",
     "marts/mart_daily_cost.sql",
@@ -129,8 +140,13 @@ def connect(
     *,
     price_book: PriceBook | None = None,
     routing: Routing | None = None,
+    rebuild: bool = False,
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the database read-write with its config tables and SQL layer in place."""
+    """Open (creating if needed) the database read-write with its config tables and SQL layer in place.
+
+    The derived tables (priced calls, traces, the daily rollups) are rebuilt from the stored calls when the config
+    or the derivation SQL changed since they were built, or when ``rebuild`` asks for it; else brought up to date.
+    """
     price_book = price_book or load_price_book(prices_path)
     routing = routing or load_routing(routing_path)
     path = resolve_db_path(db_path)
@@ -144,7 +160,7 @@ def connect(
         con.execute(sql_text("schema/tables.sql"))
         load_config_tables(con, price_book, routing)
         fingerprint = config_fingerprint(price_book, routing)
-        rebuild = _derived_fingerprint(con) != fingerprint
+        rebuild = rebuild or _derived_fingerprint(con) != fingerprint
         for relative_path in SQL_LAYERS[1:]:
             if relative_path.startswith("derived/"):
                 if rebuild or not _has_table(con, Path(relative_path).stem):
@@ -164,11 +180,14 @@ def connect(
 
 
 # The SQL the derived tables are computed with: a change to any of it (a new tierscope) rebuilds them.
-DERIVATION_SQL = tuple(
-    path
-    for path in SQL_LAYERS
-    if path.startswith(("staging/", "derived/", "intermediate/int_priced", "intermediate/int_traces."))
+DERIVED_FROM = (
+    "intermediate/int_priced_calls.sql",
+    "intermediate/int_traces.sql",
+    "intermediate/int_call_groups.sql",
+    "intermediate/int_trace_groups.sql",
+    "intermediate/int_trace_cost_buckets.sql",
 )
+DERIVATION_SQL = tuple(path for path in SQL_LAYERS if path.startswith(("staging/", "derived/")) or path in DERIVED_FROM)
 
 
 def config_fingerprint(price_book: PriceBook, routing: Routing) -> str:
@@ -182,7 +201,8 @@ def config_fingerprint(price_book: PriceBook, routing: Routing) -> str:
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring priced_calls and traces up to the latest ingest, incrementally; returns how many ingests it took in.
+    """Bring priced_calls, traces and the daily rollups up to the latest ingest, incrementally; returns how many
+    ingests it took in.
 
     Ingest commits calls and its ledger row; the derived tables follow here, in the caller's transaction: at the
     end of ``ingest_paths`` and whenever a database is opened, so a crash in between only delays them.
@@ -198,6 +218,7 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> int:
     if continued:
         execute_file(con, "derived/refresh_continued_traces.sql", params)
     con.execute("drop table derived_continued_traces")
+    execute_file(con, "derived/merge_rollups.sql", params)
     [(taken,)] = con.execute(
         "select count(*) from ingests where ingest_id > $after and ingest_id <= $through",
         {"after": through, "through": latest},

@@ -1,16 +1,26 @@
 -- Take the ingests after the derived tables' watermark into them: price their calls, and aggregate the traces that
 -- started in them. Traces that already had calls before (a file that continues a trace) are set aside in
--- derived_continued_traces and recomputed from all their calls by refresh_continued_traces.sql.
+-- derived_continued_traces and recomputed from all their calls by refresh_continued_traces.sql. The new traces
+-- go to trace_rollup_changes for the rollups (merge_rollups.sql).
 insert into priced_calls
 select * from int_priced_calls where ingest_id > $after_ingest_id and ingest_id <= $through_ingest_id;
+
+create or replace temp table derived_new_traces as
+select * from int_traces($after_ingest_id);
 
 create or replace temp table derived_continued_traces as
 select trace_id
 from traces
-semi join (select trace_id from priced_calls where ingest_id > $after_ingest_id) as new_calls using (trace_id);
+semi join derived_new_traces using (trace_id);
 
 insert into traces
-select * from int_traces($after_ingest_id)
+select * from derived_new_traces
 anti join derived_continued_traces using (trace_id);
+
+insert into trace_rollup_changes by name
+select *, 1 as sign from derived_new_traces
+anti join derived_continued_traces using (trace_id);
+
+drop table derived_new_traces;
 
 update derived_state set through_ingest_id = $through_ingest_id;

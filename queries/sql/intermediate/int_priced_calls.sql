@@ -38,6 +38,15 @@ settings as (
     select * from cfg_settings
 ),
 
+-- the model each tier sends traffic to (its first), with that model's context guard limit
+tier_targets as (
+    select tier_models.tier, settings.context_guard_ratio * models.context_window as guard_limit_tokens
+    from tier_models
+    cross join settings
+    left join models on models.model = tier_models.model
+    where tier_models.model_rank = 1
+),
+
 model_spellings as (
     select served_model as model_spelling from logged_models where served_model is not null
     union
@@ -84,6 +93,10 @@ priced as (
         tiered.*,
         default_tiers.tier_rank as default_tier_rank,
         models.context_window,
+        -- over the context guard of its task's tier model or of the model that served it
+        coalesce(tiered.input_tokens > least(
+            tier_targets.guard_limit_tokens, settings.context_guard_ratio * models.context_window
+        ), false) as is_over_guard,
         greatest(tiered.input_tokens - tiered.cached_input_tokens - tiered.cache_write_tokens, 0)
             as uncached_input_tokens,
         greatest(tiered.output_tokens - tiered.reasoning_tokens, 0) as visible_output_tokens,
@@ -94,7 +107,9 @@ priced as (
         prices.cache_write_usd_per_1m_tokens,
         prices.reasoning_usd_per_1m_tokens
     from tiered
+    cross join settings
     left join tiers as default_tiers on default_tiers.tier = tiered.default_tier
+    left join tier_targets on tier_targets.tier = tiered.default_tier
     left join models on models.model = tiered.priced_model
     left join prices
         on prices.model = tiered.priced_model

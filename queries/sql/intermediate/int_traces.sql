@@ -17,6 +17,7 @@ traces as (
         arg_min(feature, started_at) as feature,
         arg_min(provider, started_at) as provider,
         arg_min(requested_tier, started_at) as requested_tier,
+        arg_min(requested_model_name, started_at) as requested_model,
         arg_min(served_tier, started_at) as first_served_tier,
         arg_min(served_tier_rank, started_at) as first_served_tier_rank,
         arg_min(served_model_name, started_at) as first_served_model,

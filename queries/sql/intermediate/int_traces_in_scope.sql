@@ -9,9 +9,7 @@ scoped as (
     from traces
     where started_at >= coalesce(start_at::timestamp, '-infinity'::timestamp)
       and started_at < coalesce(end_at::timestamp, 'infinity'::timestamp)
-      and (task_types is null or list_contains(task_types, task_type))
-      and (teams is null or list_contains(teams, coalesce(team, '(none)')))
-      and (providers is null or list_contains(providers, coalesce(provider, '(none)')))
+      and is_in_scope(task_type, team, provider, task_types, teams, providers)
 )
 
 select * from scoped

@@ -3,31 +3,30 @@
 -- grain: one row per value of the dimension. calls, tokens and cost_usd add up the calls with that value; requests
 -- counts traces by their first call (task type, team, day) or by the call that answered (model, tier), so requests
 -- add up to the traces in scope on every dimension.
-with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+with call_groups as (
+    select * from int_call_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
-traces as (
-    select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
+trace_groups as (
+    select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
--- two steps: group on the one key the dimension needs (a day as a date: formatting it per call would cost more than
--- the aggregate), then make the key text per group
-call_groups as (
+-- two steps: group the daily rollup rows on the one key the dimension needs, then make the key text per group
+calls_by_key as (
     select
-        case when dimension = 'day' then started_at::date end as day,
+        case when dimension = 'day' then day end as day,
         case dimension
             when 'task_type' then task_type
             when 'model' then coalesce(served_model_name, '(unattributed)')
             when 'tier' then served_tier
             when 'team' then coalesce(team, '(none)')
         end as dimension_text,
-        count(*) as calls,
+        sum(calls)::bigint as calls,
         sum(input_tokens)::bigint as input_tokens,
         sum(output_tokens)::bigint as output_tokens,
         sum(cost_usd) as cost_usd,
-        count(*) filter (where not is_priced) as unpriced_calls
-    from calls
+        coalesce(sum(calls) filter (where not is_priced), 0)::bigint as unpriced_calls
+    from call_groups
     group by all
 ),
 
@@ -35,20 +34,20 @@ call_totals as (
     select
         coalesce(dimension_text, strftime(day, '%Y-%m-%d')) as dimension_value,
         * exclude (day, dimension_text)
-    from call_groups
+    from calls_by_key
 ),
 
-trace_groups as (
+traces_by_key as (
     select
-        case when dimension = 'day' then started_at::date end as day,
+        case when dimension = 'day' then day end as day,
         case dimension
             when 'task_type' then task_type
             when 'model' then coalesce(final_served_model, '(unattributed)')
             when 'tier' then final_served_tier
             when 'team' then coalesce(team, '(none)')
         end as dimension_text,
-        count(*) as requests
-    from traces
+        sum(requests)::bigint as requests
+    from trace_groups
     group by all
 ),
 
@@ -56,7 +55,7 @@ trace_totals as (
     select
         coalesce(dimension_text, strftime(day, '%Y-%m-%d')) as dimension_value,
         requests
-    from trace_groups
+    from traces_by_key
 ),
 
 grouped as (

@@ -1,22 +1,49 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- Who spends: cost by team and feature. grain: one row per team x feature ('(none)' when the log names none).
--- requests counts traces, calls counts model calls; cost_usd sums priced calls only.
-with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+-- calls counts model calls and cost_usd sums priced calls with that team and feature; requests counts traces by
+-- their first call's team and feature (so requests add up to the traces in scope). Read from the daily rollups.
+with call_groups as (
+    select * from int_call_groups_in_scope(start_at, end_at, task_types, teams, providers)
+),
+
+trace_groups as (
+    select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers)
+),
+
+call_totals as (
+    select
+        coalesce(team, '(none)') as team,
+        coalesce(feature, '(none)') as feature,
+        sum(calls)::bigint as calls,
+        sum(input_tokens)::bigint as input_tokens,
+        sum(output_tokens)::bigint as output_tokens,
+        sum(cost_usd) as cost_usd,
+        coalesce(sum(calls) filter (where not is_priced), 0)::bigint as unpriced_calls
+    from call_groups
+    group by all
+),
+
+trace_totals as (
+    select
+        coalesce(team, '(none)') as team,
+        coalesce(feature, '(none)') as feature,
+        sum(requests)::bigint as requests
+    from trace_groups
+    group by all
 ),
 
 by_owner as (
     select
-        coalesce(team, '(none)') as team,
-        coalesce(feature, '(none)') as feature,
-        count(distinct trace_id) as requests,
-        count(*) as calls,
-        sum(input_tokens)::bigint as input_tokens,
-        sum(output_tokens)::bigint as output_tokens,
-        sum(cost_usd) as cost_usd,
-        count(*) filter (where not is_priced) as unpriced_calls
-    from calls
-    group by all
+        team,
+        feature,
+        coalesce(trace_totals.requests, 0) as requests,
+        coalesce(call_totals.calls, 0) as calls,
+        coalesce(call_totals.input_tokens, 0) as input_tokens,
+        coalesce(call_totals.output_tokens, 0) as output_tokens,
+        call_totals.cost_usd,
+        coalesce(call_totals.unpriced_calls, 0) as unpriced_calls
+    from call_totals
+    full join trace_totals using (team, feature)
     order by cost_usd desc nulls last, team, feature
 )
 

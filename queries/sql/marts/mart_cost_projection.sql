@@ -30,12 +30,14 @@ current_prices as (
     qualify row_number() over (partition by model order by effective_from desc) = 1
 ),
 
+-- requests per day over the UTC days from the task's first trace to its last (the daily trace rollup)
 observed_traffic as (
     select
         task_type,
-        count(*) / greatest(date_diff('second', min(started_at), max(started_at)) / 86400.0, 1.0) as requests_per_day
-    from traces
+        sum(requests) / (date_diff('day', min(day), max(day)) + 1) as requests_per_day
+    from trace_rollup
     group by task_type
+    having sum(requests) > 0
 ),
 
 request_cost as (

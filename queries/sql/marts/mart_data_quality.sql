@@ -1,8 +1,8 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- Data-quality counters for the scope, one row: what was loaded, and what could not be attributed or priced.
 -- Quarantine and duplicate counts come from the ingest ledger (they have no call time, so no scope applies).
-with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+with call_groups as (
+    select * from int_call_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
 ingest_totals as (
@@ -16,15 +16,15 @@ ingest_totals as (
 
 call_totals as (
     select
-        count(*) as calls,
-        count(*) filter (where task_type = 'unknown') as unknown_task_calls,
-        count(*) filter (where is_unattributed) as unattributed_calls,
-        count(*) filter (where not is_priced) as unpriced_calls,
-        count(*) filter (where served_tier = 'untiered') as untiered_calls,
-        count(*) filter (where status = 'error') as error_calls,
-        min(started_at) as first_started_at,
-        max(started_at) as last_started_at
-    from calls
+        coalesce(sum(calls), 0)::bigint as calls,
+        coalesce(sum(calls) filter (where task_type = 'unknown'), 0)::bigint as unknown_task_calls,
+        coalesce(sum(calls) filter (where is_unattributed), 0)::bigint as unattributed_calls,
+        coalesce(sum(calls) filter (where not is_priced), 0)::bigint as unpriced_calls,
+        coalesce(sum(calls) filter (where served_tier = 'untiered'), 0)::bigint as untiered_calls,
+        coalesce(sum(calls) filter (where status = 'error'), 0)::bigint as error_calls,
+        min(first_started_at) as first_started_at,
+        max(last_started_at) as last_started_at
+    from call_groups
 ),
 
 combined as (

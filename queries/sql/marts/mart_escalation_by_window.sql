@@ -1,13 +1,10 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- Escalation rate per task type and drift window, against the task's baseline (DESIGN §5).
 -- grain: one row per task type x window. The baseline is routing.yaml's baseline_escalation_rate, else the rate
--- over the first drift.baseline_days of that task's data. A window is judged only with >= min_requests traces,
--- and flagged when its rate exceeds the limit: baseline x (1 + threshold) (relative) or baseline + threshold.
-with scoped as (
-    select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
-),
-
-settings as (
+-- over the first drift.baseline_days UTC days of that task's data. A window is judged only with >= min_requests
+-- traces, and flagged when its rate exceeds the limit: baseline x (1 + threshold) (relative) or baseline + threshold.
+-- Windows of whole days are counted from the daily trace rollup; shorter ones (30m, 6h) from the traces.
+with settings as (
     select * from cfg_settings
 ),
 
@@ -15,37 +12,63 @@ tasks as (
     select * from cfg_tasks
 ),
 
+is_daily as (
+    select drift_window_seconds % 86400 = 0 as is_daily from cfg_settings
+),
+
 -- only the task types routing.yaml gives no baseline need one observed from the data
-traces as (
+unbaselined_groups as (
     select *
-    from traces
+    from trace_rollup
     where task_type not in (select task_type from tasks where baseline_escalation_rate is not null)
 ),
 
 task_start as (
-    select task_type, min(started_at) as first_started_at from traces group by task_type
+    select task_type, min(day) as first_day from unbaselined_groups group by task_type
 ),
 
 observed_baseline as (
     select
-        traces.task_type,
-        avg(traces.is_escalated::int) as observed_baseline_rate
-    from traces
+        unbaselined_groups.task_type,
+        sum(unbaselined_groups.requests) filter (where unbaselined_groups.is_escalated)
+            / sum(unbaselined_groups.requests) as observed_baseline_rate
+    from unbaselined_groups
     join task_start using (task_type)
     cross join settings
-    where traces.started_at < task_start.first_started_at + to_days(settings.drift_baseline_days)
-    group by traces.task_type
+    where unbaselined_groups.day < task_start.first_day + to_days(settings.drift_baseline_days)
+    group by unbaselined_groups.task_type
+    having sum(unbaselined_groups.requests) > 0
 ),
 
-windows as (
+daily_windows as (
+    select
+        trace_groups.task_type,
+        time_bucket(to_seconds(settings.drift_window_seconds), trace_groups.day::timestamp) as window_start,
+        sum(trace_groups.requests)::bigint as requests,
+        coalesce(sum(trace_groups.requests) filter (where trace_groups.is_escalated), 0)::bigint as escalated
+    from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers) as trace_groups
+    cross join settings
+    where (select is_daily from is_daily)
+    group by all
+    having sum(trace_groups.requests) > 0
+),
+
+short_windows as (
     select
         scoped.task_type,
         time_bucket(to_seconds(settings.drift_window_seconds), scoped.started_at) as window_start,
         count(*) as requests,
         count(*) filter (where scoped.is_escalated) as escalated
-    from scoped
+    from int_traces_in_scope(start_at, end_at, task_types, teams, providers) as scoped
     cross join settings
+    where not (select is_daily from is_daily)
     group by all
+),
+
+windows as (
+    select * from daily_windows
+    union all
+    select * from short_windows
 ),
 
 judged as (

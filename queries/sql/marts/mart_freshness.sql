@@ -1,8 +1,8 @@
 -- How fresh the data is, for the dashboard's live mode. grain: one row. latest_started_at: the newest call the marts
 -- see (UTC); last_ingest_at: when the newest ingest committed (UTC); latest_ingest_id and calls (what the marts
 -- see: a call ingested but not yet taken into the derived tables counts once they catch up).
-with calls as (
-    select * from priced_calls
+with call_groups as (
+    select * from call_rollup
 ),
 
 ledger as (
@@ -10,7 +10,7 @@ ledger as (
 ),
 
 call_totals as (
-    select max(started_at) as latest_started_at, count(*) as calls from calls
+    select max(last_started_at) as latest_started_at, coalesce(sum(calls), 0)::bigint as calls from call_groups
 ),
 
 ingest_totals as (

@@ -1,14 +1,14 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- The headline numbers of a scope. grain: one row. requests counts traces (by their first call), calls counts model
--- calls; cost_usd sums
--- priced calls only (unpriced_calls says how many were left out, never as $0); flagged_task_types counts task types
--- whose latest judged drift window in the scope is flagged (mart_drift_flags).
-with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+-- calls; cost_usd sums priced calls only (unpriced_calls says how many were left out, never as $0);
+-- flagged_task_types counts task types whose latest judged drift window in the scope is flagged (mart_drift_flags).
+-- Read from the daily rollups.
+with call_groups as (
+    select * from int_call_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
-traces as (
-    select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
+trace_groups as (
+    select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
 drift as (
@@ -17,15 +17,15 @@ drift as (
 
 call_totals as (
     select
-        count(*) as calls,
+        coalesce(sum(calls), 0)::bigint as calls,
         sum(cost_usd) as cost_usd,
-        count(*) filter (where not is_priced) as unpriced_calls,
-        count(*) filter (where is_unattributed) as unattributed_calls
-    from calls
+        coalesce(sum(calls) filter (where not is_priced), 0)::bigint as unpriced_calls,
+        coalesce(sum(calls) filter (where is_unattributed), 0)::bigint as unattributed_calls
+    from call_groups
 ),
 
 trace_totals as (
-    select count(*) as requests from traces
+    select coalesce(sum(requests), 0)::bigint as requests from trace_groups
 ),
 
 drift_totals as (

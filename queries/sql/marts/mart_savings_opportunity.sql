@@ -3,31 +3,34 @@
 -- grain: one row per task type with such calls, most spend above default first. The requested_above_default_*
 -- columns are the calls whose caller asked for a tier above the default (a routing choice); the other calls above
 -- default escalated or fell back there. Costs sum priced calls only; above_default_unpriced_calls counts the rest.
-with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+with call_groups as (
+    select * from int_call_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
 marked as (
     select
         task_type,
         default_tier,
+        calls,
         cost_usd,
         is_priced,
         coalesce(served_tier_rank > default_tier_rank, false) as is_above_default,
         coalesce(requested_tier_rank > default_tier_rank, false) as is_requested_above_default
-    from calls
+    from call_groups
 ),
 
 by_task as (
     select
         task_type,
         default_tier,
-        count(*) as calls,
+        sum(calls)::bigint as calls,
         sum(cost_usd) as cost_usd,
-        count(*) filter (where is_above_default) as above_default_calls,
+        coalesce(sum(calls) filter (where is_above_default), 0)::bigint as above_default_calls,
         sum(cost_usd) filter (where is_above_default) as above_default_cost_usd,
-        count(*) filter (where is_above_default and not is_priced) as above_default_unpriced_calls,
-        count(*) filter (where is_above_default and is_requested_above_default) as requested_above_default_calls,
+        coalesce(sum(calls) filter (where is_above_default and not is_priced), 0)::bigint
+            as above_default_unpriced_calls,
+        coalesce(sum(calls) filter (where is_above_default and is_requested_above_default), 0)::bigint
+            as requested_above_default_calls,
         sum(cost_usd) filter (where is_above_default and is_requested_above_default)
             as requested_above_default_cost_usd
     from marked

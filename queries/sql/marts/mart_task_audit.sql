@@ -2,8 +2,8 @@
 -- The task profile audit: every task type in routing.yaml or in the logs, with its tier, quality oracle, blast
 -- radius, expected output tokens and baseline escalation rate, and the warnings a reviewer should see.
 -- grain: one row per task type. warnings is a list of sentences (empty when the task is in order).
-with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+with call_groups as (
+    select * from int_call_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
 tasks as (
@@ -25,11 +25,12 @@ models as (
 observed as (
     select
         task_type,
-        count(*) as calls,
+        sum(calls)::bigint as calls,
         sum(cost_usd) as cost_usd,
         sum(output_cost_usd) as output_cost_usd,
-        avg(output_tokens) as avg_output_tokens
-    from calls
+        sum(output_tokens) / sum(calls) as avg_output_tokens,
+        sum(calls_over_guard)::bigint as calls_over_guard
+    from call_groups
     group by task_type
 ),
 
@@ -53,6 +54,7 @@ profiled as (
         observed.cost_usd,
         observed.output_cost_usd / nullif(observed.cost_usd, 0) as output_cost_share,
         observed.avg_output_tokens,
+        coalesce(observed.calls_over_guard, 0) as calls_over_guard,
         settings.context_guard_ratio,
         settings.context_guard_ratio * models.context_window as guard_limit_tokens,
         tier_models.model as tier_model
@@ -68,19 +70,9 @@ first_tier as (
     select tier as first_tier_name from tier_models order by tier_rank limit 1
 ),
 
-guard_hits as (
-    select profiled.task_type, count(*) as calls_over_guard
-    from calls
-    join profiled using (task_type)
-    cross join settings
-    where calls.input_tokens > least(profiled.guard_limit_tokens, settings.context_guard_ratio * calls.context_window)
-    group by profiled.task_type
-),
-
 warned as (
     select
         profiled.*,
-        coalesce(guard_hits.calls_over_guard, 0) as calls_over_guard,
         list_filter([
             case when not is_in_audit then 'seen in the logs but missing from the audit (routing.yaml tasks)' end,
             case when blast_radius = 'high' and profiled.tier = first_tier_name and quality_gate is null
@@ -88,15 +80,14 @@ warned as (
             case when output_cost_share > 0.5
                  then 'output-heavy: output tokens are ' || printf('%.0f%%', 100 * output_cost_share)
                       || ' of its cost; route by expected output length too' end,
-            case when coalesce(guard_hits.calls_over_guard, 0) > 0
-                 then guard_hits.calls_over_guard || ' calls exceed the context guard ('
+            case when calls_over_guard > 0
+                 then calls_over_guard || ' calls exceed the context guard ('
                       || printf('%.0f', 100 * context_guard_ratio) || '% of the window) of ' || tier_model
                       || ' or of the model that served them' end,
             case when is_in_audit and quality_gate is null then 'no quality oracle declared' end
         ], lambda warning: warning is not null) as warnings
     from profiled
     cross join first_tier
-    left join guard_hits using (task_type)
 ),
 
 ordered as (

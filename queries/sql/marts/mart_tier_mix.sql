@@ -2,12 +2,13 @@
 -- Requested tier x served tier: which tier the caller asked for and which tier answered.
 -- grain: one row per task type x requested tier x served tier. calls and cost_usd count model calls in the cell;
 -- requests counts traces whose first call asked for the requested tier and whose last call was served by the tier.
-with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+-- Read from the daily rollups.
+with call_groups as (
+    select * from int_call_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
-traces as (
-    select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
+trace_groups as (
+    select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
 call_mix as (
@@ -16,10 +17,10 @@ call_mix as (
         requested_tier,
         served_tier,
         default_tier,
-        count(*) as calls,
+        sum(calls)::bigint as calls,
         sum(cost_usd) as cost_usd,
-        count(*) filter (where not is_priced) as unpriced_calls
-    from calls
+        coalesce(sum(calls) filter (where not is_priced), 0)::bigint as unpriced_calls
+    from call_groups
     group by all
 ),
 
@@ -29,8 +30,8 @@ trace_mix as (
         requested_tier,
         final_served_tier as served_tier,
         default_tier,
-        count(*) as requests
-    from traces
+        sum(requests)::bigint as requests
+    from trace_groups
     group by all
 ),
 

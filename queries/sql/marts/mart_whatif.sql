@@ -1,17 +1,21 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- What-if: the traffic in scope repriced under each scenario tier map (registered as scenario_tiers,
 -- scenario_tasks and scenario_settings by queries/simulate.py). grain: one row per scenario x task type. USD.
--- Per trace: the task's tier under the scenario. A trace the scenario routes as it was served (same tier, a model the
+-- It reads the daily trace rollup (int_trace_groups_in_scope), whose groups hold traces alike in everything the
+-- simulation looks at: day, task, the tiers and models that served them, the answer's price variant and input
+-- band, with the answer's token sums (a cost is linear in tokens at one price, so a group is priced once).
+-- Per trace group: the task's tier under the scenario. A trace the scenario routes as it was served (same tier, a model the
 -- tier lists) keeps its actual cost, escalations included; the current map therefore reproduces the baseline. For
 -- the others: the context guard moves an answer whose input exceeds
--- context_guard_ratio x the window of the tier's model to the next tier that fits (counted; when none fits the trace
+-- context_guard_ratio x the window of the tier's model to the next tier that fits (judged on the answer's input band,
+-- exact for the guard limits of routing.yaml's ratio, see stg_input_band_edges; counted; when none fits the trace
 -- keeps its actual cost); the answer's tokens (cached, cache-write, reasoning kept) at that model's price in effect
 -- then; and, when the scenario tier is cheaper than the tier that served the trace, the expected escalation
 -- (1 - pass rate) x the cost on the next tier. The pass rate comes from profiling, else from the escalation rate
 -- observed for the task on that tier, else there is no evidence (counted in traces_without_evidence).
 -- Traces with an unpriced call, or sent to an unpriced model, are left out of both costs and counted.
-with traces as (
-    select * from int_traces_in_scope(start_at, end_at, task_types, teams, providers)
+with trace_groups as (
+    select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
 scenario_models as (
@@ -43,9 +47,13 @@ profiled_pass_rates as (
 ),
 
 observed_pass_rates as (
-    select first_served_tier as tier, task_type, 1 - avg(is_escalated::int) as pass_rate
-    from traces
+    select
+        first_served_tier as tier,
+        task_type,
+        1 - coalesce(sum(requests) filter (where is_escalated), 0) / sum(requests) as pass_rate
+    from trace_groups
     group by all
+    having sum(requests) > 0
 ),
 
 canonical_models as (
@@ -85,18 +93,21 @@ ladders as (
 
 targeted as (
     select
-        traces.*,
+        trace_groups.*,
+        {'input_tokens': answer_input_tokens, 'cached_input_tokens': answer_cached_input_tokens,
+         'cache_write_tokens': answer_cache_write_tokens, 'output_tokens': answer_output_tokens,
+         'reasoning_tokens': answer_reasoning_tokens} as answer_tokens,
         scenario_settings.scenario,
         coalesce(scenario_tasks.tier, scenario_settings.default_tier) as scenario_tier,
         coalesce(current_tasks.tier, current_settings.default_tier) as baseline_tier,
         ladders.ladder
-    from traces
+    from trace_groups
     cross join scenario_settings
     cross join current_settings
     join ladders on ladders.scenario = scenario_settings.scenario
     left join scenario_tasks
-        on scenario_tasks.scenario = scenario_settings.scenario and scenario_tasks.task_type = traces.task_type
-    left join current_tasks on current_tasks.task_type = traces.task_type
+        on scenario_tasks.scenario = scenario_settings.scenario and scenario_tasks.task_type = trace_groups.task_type
+    left join current_tasks on current_tasks.task_type = trace_groups.task_type
 ),
 
 placed as (
@@ -106,7 +117,8 @@ placed as (
         list_filter(
             ladder,
             lambda step: step.tier_rank >= list_filter(ladder, lambda wanted: wanted.tier = targeted.scenario_tier)[1].tier_rank
-                and (step.guard_limit_tokens is null or targeted.final_call.input_tokens <= step.guard_limit_tokens)
+                and (step.guard_limit_tokens is null
+                     or targeted.answer_input_band_upper <= step.guard_limit_tokens)
         )[1] as placement,
         ladder
     from targeted
@@ -126,24 +138,24 @@ priced as (
     select
         with_next.*,
         answer_prices.input_usd_per_1m_tokens is not null as is_scenario_priced,
-        token_cost_usd(final_call, answer_prices) as answer_cost_usd,
-        token_cost_usd(final_call, next_prices) as next_tier_cost_usd,
+        token_cost_usd(answer_tokens, answer_prices) as answer_cost_usd,
+        token_cost_usd(answer_tokens, next_prices) as next_tier_cost_usd,
         coalesce(profiled_pass_rates.pass_rate, observed_pass_rates.pass_rate) as pass_rate
     from with_next
     left join prices as answer_prices
         on answer_prices.model = with_next.placement.model
-        and answer_prices.price_variant = with_next.final_call.price_variant
-        and with_next.started_at >= answer_prices.effective_from
-        and with_next.started_at < answer_prices.effective_to
+        and answer_prices.price_variant = with_next.answer_price_variant
+        and with_next.day >= answer_prices.effective_from
+        and with_next.day < answer_prices.effective_to
         and answer_prices.is_long_context
-            = coalesce(with_next.final_call.input_tokens > answer_prices.long_context_above_tokens, false)
+            = coalesce(with_next.answer_input_band_lower >= answer_prices.long_context_above_tokens, false)
     left join prices as next_prices
         on next_prices.model = with_next.next_step.model
-        and next_prices.price_variant = with_next.final_call.price_variant
-        and with_next.started_at >= next_prices.effective_from
-        and with_next.started_at < next_prices.effective_to
+        and next_prices.price_variant = with_next.answer_price_variant
+        and with_next.day >= next_prices.effective_from
+        and with_next.day < next_prices.effective_to
         and next_prices.is_long_context
-            = coalesce(with_next.final_call.input_tokens > next_prices.long_context_above_tokens, false)
+            = coalesce(with_next.answer_input_band_lower >= next_prices.long_context_above_tokens, false)
     left join profiled_pass_rates
         on profiled_pass_rates.task_type = with_next.task_type
         and profiled_pass_rates.tier = with_next.placement.tier
@@ -152,14 +164,15 @@ priced as (
         and observed_pass_rates.tier = with_next.placement.tier
 ),
 
-per_trace as (
+per_group as (
     select
         scenario,
         task_type,
         baseline_tier,
         scenario_tier,
-        started_at,
-        unpriced_calls = 0 and (placement is null or is_unchanged or is_scenario_priced) as is_comparable,
+        day,
+        requests,
+        not has_unpriced_call and (placement is null or is_unchanged or is_scenario_priced) as is_comparable,
         cost_usd as baseline_cost_usd,
         case
             when placement is null or is_unchanged then cost_usd
@@ -168,7 +181,7 @@ per_trace as (
         end as scenario_cost_usd,
         placement is null or placement.tier_rank > scenario_tier_rank as is_guarded,
         case when not is_unchanged and is_cheaper_than_served and next_step is not null
-             then coalesce(1 - pass_rate, 0) else 0 end as expected_escalations,
+             then requests * coalesce(1 - pass_rate, 0) else 0 end as expected_escalations,
         not is_unchanged and is_cheaper_than_served and next_step is not null and pass_rate is null
             as has_no_evidence
     from priced
@@ -180,28 +193,30 @@ by_task as (
         task_type,
         any_value(baseline_tier) as baseline_tier,
         any_value(scenario_tier) as scenario_tier,
-        count(*) as requests,
+        sum(requests)::bigint as requests,
         sum(baseline_cost_usd) filter (where is_comparable) as baseline_cost_usd,
         sum(scenario_cost_usd) filter (where is_comparable) as scenario_cost_usd,
-        count(*) filter (where is_guarded) as guarded_calls,
+        coalesce(sum(requests) filter (where is_guarded), 0)::bigint as guarded_calls,
         sum(expected_escalations) as expected_escalations,
-        count(*) filter (where has_no_evidence) as traces_without_evidence,
-        count(*) filter (where not is_comparable) as unpriced_traces,
-        min(started_at) as first_started_at,
-        max(started_at) as last_started_at
-    from per_trace
+        coalesce(sum(requests) filter (where has_no_evidence), 0)::bigint as traces_without_evidence,
+        coalesce(sum(requests) filter (where not is_comparable), 0)::bigint as unpriced_traces,
+        min(day) as first_day,
+        max(day) as last_day
+    from per_group
     group by scenario, task_type
+    having sum(requests) > 0
 ),
 
+-- the period the costs cover, in days: the scope's bounds, else the whole UTC days from the first trace to the last
 final as (
     select
-        * exclude (first_started_at, last_started_at),
+        * exclude (first_day, last_day),
         baseline_cost_usd - scenario_cost_usd as savings_usd,
         greatest(
             date_diff(
                 'second',
-                coalesce(start_at::timestamp, min(first_started_at) over (partition by scenario)),
-                coalesce(end_at::timestamp, max(last_started_at) over (partition by scenario))
+                coalesce(start_at::timestamp, min(first_day) over (partition by scenario)),
+                coalesce(end_at::timestamp, max(last_day) over (partition by scenario) + interval 1 day)
             ) / 86400.0,
             1.0
         ) as period_days

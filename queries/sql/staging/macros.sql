@@ -19,3 +19,55 @@ create or replace macro token_cost_usd(tokens, prices) as (
     + greatest(tokens.output_tokens - tokens.reasoning_tokens, 0) * prices.output_usd_per_1m_tokens
     + tokens.reasoning_tokens * prices.reasoning_usd_per_1m_tokens
 ) / 1e6;
+
+-- is_in_scope: whether a row's task type, team and provider pass a scope's lists (NULL list = no restriction;
+-- a missing team or provider matches '(none)').
+create or replace macro is_in_scope(task_type, team, provider, task_types, teams, providers) as
+    (task_types is null or list_contains(task_types, task_type))
+    and (teams is null or list_contains(teams, coalesce(team, '(none)')))
+    and (providers is null or list_contains(providers, coalesce(provider, '(none)')));
+
+-- A scope [start_at, end_at) read through the daily rollups: the whole UTC days inside it come from the rollup
+-- tables, the partial days at its edges (the head and the tail) from the calls and traces themselves. NULL = open.
+-- A scope inside one day is all head. Timestamps only; 'infinity' makes an empty edge.
+create or replace macro scope_first_whole_day(start_at) as
+    case when start_at::timestamp = date_trunc('day', start_at::timestamp) then start_at::timestamp
+         else date_trunc('day', start_at::timestamp) + interval 1 day end;
+
+create or replace macro scope_is_within_a_day(start_at, end_at) as
+    coalesce(scope_first_whole_day(start_at) > date_trunc('day', end_at::timestamp), false);
+
+-- whether a rollup row of day `day` belongs to the scope's whole days
+create or replace macro scope_has_whole_day(day, start_at, end_at) as
+    not scope_is_within_a_day(start_at, end_at)
+    and (start_at is null or day >= scope_first_whole_day(start_at))
+    and (end_at is null or day < date_trunc('day', end_at::timestamp));
+
+create or replace macro scope_head_from(start_at) as coalesce(start_at::timestamp, 'infinity'::timestamp);
+
+create or replace macro scope_head_to(start_at, end_at) as
+    case when start_at is null then 'infinity'::timestamp
+         when scope_is_within_a_day(start_at, end_at) then end_at::timestamp
+         else scope_first_whole_day(start_at) end;
+
+create or replace macro scope_tail_from(start_at, end_at) as
+    case when end_at is null or scope_is_within_a_day(start_at, end_at) then 'infinity'::timestamp
+         else date_trunc('day', end_at::timestamp) end;
+
+create or replace macro scope_tail_to(end_at) as coalesce(end_at::timestamp, 'infinity'::timestamp);
+
+-- input_band: the band (lower, upper] of input token counts a count falls in, from a sorted list of edges
+-- (stg_input_band_edges). Counts up to the first edge share the band (0, first]; above the last edge upper is NULL.
+create or replace macro input_band(tokens, edges) as
+    case when tokens <= edges[1] then {'lower': 0::bigint, 'upper': edges[1]}
+         else {'lower': list_filter(edges, lambda edge: edge < tokens)[-1],
+               'upper': list_filter(edges, lambda edge: edge >= tokens)[1]} end;
+
+-- cost_bucket: a cost's bucket on a log scale, 32 per decade (bucket b holds [10^(b/32), 10^((b+1)/32)));
+-- -100000 holds zero costs; NULL stays NULL. cost_bucket_value: the value a bucket stands for (its geometric
+-- middle), within 3.7% of any cost in it.
+create or replace macro cost_bucket(cost) as
+    case when cost <= 0 then -100000 else floor(log10(cost) * 32)::integer end;
+
+create or replace macro cost_bucket_value(bucket) as
+    case when bucket = -100000 then 0.0 else pow(10, (bucket + 0.5) / 32) end;

@@ -1,0 +1,319 @@
+"""Scale benchmark (issue 7): databases of 10M and 100M calls in the canonical schema, every mart and a what-if
+scenario read through the daily rollups under a 1 GB DuckDB memory limit, peak memory, and the ingest ratio.
+
+    python benchmarks/bench_scale.py [--rows 100000000 --rows 10000000] [--memory-limit 1GB] [--workdir DIR]
+
+1. Builds each database once and reuses it (a meta file records the generator version): the calls are made
+   set-based by DuckDB (``insert into requests ... from range(...)``, 10M at a time, the generator of
+   ``bench_ingest.py``: a month of traffic, 5% two-call traces), recorded as one ingest, then ``tierscope rebuild``'s
+   path (``connect(rebuild=True)``) prices them and builds traces and rollups; both steps are timed.
+2. In a child process per database (its own peak RSS): ``set memory_limit``, then every mart function of
+   ``queries.api`` on two scopes (all time; the last 7 whole days for two teams), one warm-up then 3 runs, median;
+   and ``simulate.whatif`` with one scenario (every task one tier cheaper).
+3. The ingest ratio: ``bench_ingest.py``'s raw ``read_json`` vs tierscope load on its 2M-row file, one run each.
+4. Prints a table and writes ``benchmarks/results/scale_latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import inspect
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_ingest import (  # noqa: E402  (the benchmark folder is a script folder, not a package)
+    DEFAULT_ROWS,
+    GENERATOR_VERSION,
+    REPO_ROOT,
+    RESULT_MARKER,
+    START,
+    _fresh,
+    _peak_rss_mb,
+    calibrate,
+    calls_select,
+    ensure_data,
+    run_phase,
+    total_memory_bytes,
+    warm_up,
+)
+
+RESULTS_PATH = Path(__file__).resolve().parent / "results" / "scale_latest.json"
+DEFAULT_WORKDIR = Path("/tmp/tierscope-scale")
+DEFAULT_SIZES = (10_000_000, 100_000_000)
+BUILD_PART_ROWS = 10_000_000
+MART_TARGET_SECONDS = 0.5
+SCENARIO_TARGET_SECONDS = 0.1
+RUNS = 3
+JsonDict = dict[str, Any]
+
+
+# --------------------------------------------------------------------------------------------------- building
+def ensure_database(rows: int, workdir: Path) -> tuple[Path, JsonDict]:
+    """The cached database of ``rows`` calls (built when missing or stale) and how it was built."""
+    from queries.db import connect
+
+    db = workdir / f"scale_{rows}.duckdb"
+    meta_path = db.with_suffix(".meta.json")
+    if db.is_file() and meta_path.is_file():
+        meta: JsonDict = json.loads(meta_path.read_text())
+        if meta.get("rows") == rows and meta.get("generator_version") == GENERATOR_VERSION:
+            return db, {**meta, "cached": True}
+    workdir.mkdir(parents=True, exist_ok=True)
+    meta_path.unlink(missing_ok=True)
+    _fresh(db)
+    started = time.perf_counter()
+    con = connect(db)
+    [(ingest_id,)] = con.execute(
+        "insert into ingests (ingest_id, source, source_format, source_fingerprint, started_at) "
+        "values (nextval('ingest_id_seq'), 'bench_scale', 'generated', $rows::varchar, now()) returning ingest_id",
+        {"rows": rows},
+    ).fetchall()
+    for first in range(0, rows, BUILD_PART_ROWS):
+        stop = min(first + BUILD_PART_ROWS, rows)
+        con.execute(
+            f"""
+            insert into requests by name
+            select
+                calls.*,
+                0::bigint as cache_write_tokens,
+                'bench_scale' as source,
+                row_number() over () + $first as source_line,
+                $ingest_id as ingest_id,
+                now()::timestamp as ingested_at
+            from ({calls_select(rows, first, stop)}) as calls
+            """,
+            {"first": first, "ingest_id": ingest_id},
+        )
+        print(f"  {stop:,} / {rows:,} calls inserted ({time.perf_counter() - started:.0f} s)", flush=True)
+    con.execute(
+        "update ingests set rows_read = $rows, loaded = $rows, finished_at = now() where ingest_id = $ingest_id",
+        {"rows": rows, "ingest_id": ingest_id},
+    )
+    con.close()
+    insert_seconds = time.perf_counter() - started
+    print("  pricing calls, building traces and rollups ...", flush=True)
+    started = time.perf_counter()
+    connect(db, rebuild=True).close()
+    meta = {
+        "rows": rows,
+        "generator_version": GENERATOR_VERSION,
+        "insert_seconds": insert_seconds,
+        "derived_seconds": time.perf_counter() - started,
+        "bytes": db.stat().st_size,
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    meta_path.write_text(json.dumps(meta))
+    return db, {**meta, "cached": False}
+
+
+# ------------------------------------------------------------------------------------------ child: the marts
+def mart_calls(scope: Any) -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection], Any]]]:
+    """(label, call) for every function of queries.api that reads a mart for a scope; cost_by once per dimension."""
+    from queries import api
+
+    calls: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], Any]]] = []
+    for name, function in inspect.getmembers(api, inspect.isfunction):
+        parameters = inspect.signature(function).parameters
+        if name.startswith("_") or function.__module__ != api.__name__ or not {"con", "scope"} <= set(parameters):
+            continue
+        if name == "cost_by":
+            calls += [
+                (f"cost_by[{dimension}]", functools.partial(api.cost_by, dimension=dimension, scope=scope))
+                for dimension in api.DIMENSIONS
+            ]
+        else:
+            calls.append((name, functools.partial(function, scope=scope)))
+    return calls
+
+
+def one_tier_cheaper() -> Any:
+    """The scenario: every task type of routing.yaml one tier down from its tier (the first tier stays)."""
+    from queries.config import load_routing
+    from queries.scenario import with_task_tiers
+
+    routing = load_routing()
+    tiers = list(routing.tiers)
+    return with_task_tiers(
+        routing, {task: tiers[max(tiers.index(profile.tier or routing.default_tier) - 1, 0)]
+                  for task, profile in routing.tasks.items()}
+    )  # fmt: skip
+
+
+def timed(call: Callable[[], Any]) -> JsonDict:
+    call()  # warm-up: the first run reads the rollups from disk
+    runs = []
+    rows = 0
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        rows = len(call())
+        runs.append(time.perf_counter() - started)
+    return {"median_s": statistics.median(runs), "runs_s": runs, "result_rows": rows}
+
+
+def phase_marts(db: Path, memory_limit: str) -> JsonDict:
+    from queries import api, simulate
+    from queries.db import connect
+
+    con = connect(db)
+    con.execute("set memory_limit = $limit", {"limit": memory_limit})
+    [(last_day,)] = con.execute("select max(day) from call_rollup").fetchall()
+    [(teams,)] = con.execute(
+        "select list(team order by team)[:2] from (select distinct team from call_rollup)"
+    ).fetchall()
+    scopes = {
+        "all time": api.Scope(),
+        "last 7 days, 2 teams": api.Scope(
+            start=last_day - dt.timedelta(days=6), end=last_day + dt.timedelta(days=1), teams=tuple(teams)
+        ),
+    }
+    marts: dict[str, dict[str, JsonDict]] = {}
+    for scope_name, scope in scopes.items():
+        marts[scope_name] = {label: timed(functools.partial(call, con)) for label, call in mart_calls(scope)}
+    scenario = {"one tier cheaper": one_tier_cheaper()}
+    whatif = {name: timed(functools.partial(simulate.whatif, con, scenario, scope)) for name, scope in scopes.items()}
+    [counts] = con.execute(
+        "select (select count(*) from requests), (select count(*) from traces), (select count(*) from call_rollup), "
+        "(select count(*) from trace_rollup), current_setting('memory_limit'), current_setting('threads')"
+    ).fetchall()
+    con.close()
+    return {
+        "marts": marts,
+        "whatif": whatif,
+        "calls": counts[0],
+        "traces": counts[1],
+        "call_rollup_rows": counts[2],
+        "trace_rollup_rows": counts[3],
+        "memory_limit": counts[4],
+        "threads": counts[5],
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def run_child(db: Path, memory_limit: str) -> JsonDict:
+    os.sync()
+    command = [sys.executable, str(Path(__file__).resolve()), "--phase", "marts", "--db", str(db),
+               "--memory-limit", memory_limit]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_MARKER)]
+    if completed.returncode != 0 or not lines:
+        sys.stderr.write(completed.stdout + completed.stderr)
+        raise SystemExit(f"marts on {db} failed (exit {completed.returncode})")
+    result: JsonDict = json.loads(lines[-1].removeprefix(RESULT_MARKER))
+    return result
+
+
+# ------------------------------------------------------------------------------------------------- reporting
+def print_report(report: JsonDict) -> None:
+    machine = report["machine"]
+    print()
+    print(
+        f"tierscope scale benchmark | {machine['cores']} cores, {machine['memory_total_bytes'] / 2**30:.1f} GiB | "
+        f"duckdb {report['duckdb_version']} | memory_limit {report['memory_limit']}"
+    )
+    ingest = report["ingest"]
+    print(
+        f"ingest ({ingest['rows']:,}-row NDJSON): read_json {ingest['raw_s']:.2f} s, "
+        f"tierscope {ingest['tierscope_s']:.2f} s -> ratio {ingest['ratio']:.2f} (target >= 0.8); "
+        f"derived tables then {ingest['derived_s']:.2f} s"
+    )
+    sizes = report["sizes"]
+    labels = list(next(iter(sizes.values()))["marts"]["all time"])
+    for scope_name in next(iter(sizes.values()))["marts"]:
+        print()
+        header = "".join(f"{int(rows):>16,}" for rows in sizes)
+        print(f"{'median s, ' + scope_name:<34}{header}")
+        for label in [*labels, "whatif (1 scenario)"]:
+            cells = []
+            for size in sizes.values():
+                entry = size["whatif"][scope_name] if label.startswith("whatif") else size["marts"][scope_name][label]
+                target = SCENARIO_TARGET_SECONDS if label.startswith("whatif") else MART_TARGET_SECONDS
+                flag = "*" if entry["median_s"] > target else " "
+                cells.append(f"{entry['median_s']:>15.3f}{flag}")
+            print(f"  {label:<32}{''.join(cells)}")
+    print("  (* over the target: 0.5 s a mart, 0.1 s a scenario)")
+    print()
+    for rows, size in sizes.items():
+        build = size["build"]
+        origin = "cached" if build["cached"] else "built now"
+        print(
+            f"{int(rows):,} calls: {size['traces']:,} traces, rollups {size['call_rollup_rows']:,} + "
+            f"{size['trace_rollup_rows']:,} rows; peak RSS {size['peak_rss_mb']:,.0f} MiB; database "
+            f"{build['bytes'] / 2**30:.1f} GiB, insert {build['insert_seconds']:.0f} s + derived "
+            f"{build['derived_seconds']:.0f} s ({origin})"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, action="append", help="database size (repeatable; default 10M and 100M)")
+    parser.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit for the queries (default 1GB)")
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="where the databases are kept")
+    parser.add_argument("--ingest-rows", type=int, default=DEFAULT_ROWS, help="rows of the ingest-ratio file")
+    parser.add_argument("--phase", choices=("marts",), help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.phase:
+        print(RESULT_MARKER + json.dumps(phase_marts(args.db, args.memory_limit), default=str))
+        return 0
+
+    workdir: Path = args.workdir.resolve()
+    load_average = os.getloadavg()
+    calibration = calibrate()
+    sizes: dict[str, JsonDict] = {}
+    for rows in sorted(args.rows or DEFAULT_SIZES):
+        print(f"{rows:,} calls: database ...", flush=True)
+        db, build = ensure_database(rows, workdir)
+        print(f"{rows:,} calls: marts and what-if under memory_limit {args.memory_limit} ...", flush=True)
+        sizes[str(rows)] = {"build": build, **run_child(db, args.memory_limit)}
+
+    print(f"ingest ratio on {args.ingest_rows:,} rows ...", flush=True)
+    data, _ = ensure_data(args.ingest_rows, workdir)
+    warm_up(data)
+    raw = run_phase("raw", workdir / "raw.duckdb", data)
+    loaded = run_phase("ingest", workdir / "ingest.duckdb", data)
+    for name in ("raw.duckdb", "ingest.duckdb"):
+        _fresh(workdir / name)
+
+    report: JsonDict = {
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cores": os.cpu_count(),
+            "memory_total_bytes": total_memory_bytes(),
+            "load_average_at_start": list(load_average),
+            "calibration_runs_s": calibration,
+        },
+        "duckdb_version": duckdb.__version__,
+        "memory_limit": args.memory_limit,
+        "first_day": START.date().isoformat(),
+        "ingest": {
+            "rows": args.ingest_rows,
+            "raw_s": raw["seconds"],
+            "tierscope_s": loaded["seconds"],
+            "derived_s": loaded["refresh_seconds"],
+            "ratio": raw["seconds"] / loaded["seconds"],
+        },
+        "sizes": sizes,
+    }
+    print_report(report)
+    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_PATH.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"\nwrote {RESULTS_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

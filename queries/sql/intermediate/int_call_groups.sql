@@ -1,0 +1,53 @@
+-- params: from_at, to_at, after_ingest_id, through_ingest_id
+-- Priced calls added up per UTC day and every dimension a call-level mart groups or filters on: the grain of the
+-- daily call rollup (derived/call_rollup.sql). Reads the calls started in [from_at, to_at) of the ingests in
+-- (after_ingest_id, through_ingest_id] (NULL = no bound). grain: one row per day x dimensions. Token sums per kind;
+-- cost_usd sums priced calls (NULL when none is); calls_over_guard counts calls over their context guard.
+with calls as (
+    select *
+    from priced_calls
+    where started_at >= from_at::timestamp
+      and started_at < to_at::timestamp
+      and (after_ingest_id is null or ingest_id > after_ingest_id)
+      and (through_ingest_id is null or ingest_id <= through_ingest_id)
+),
+
+grouped as (
+    select
+        started_at::date as day,
+        task_type,
+        team,
+        feature,
+        provider,
+        requested_tier,
+        requested_tier_rank,
+        served_tier,
+        served_tier_rank,
+        default_tier,
+        default_tier_rank,
+        served_model_name,
+        priced_model,
+        price_variant,
+        is_long_context,
+        status,
+        is_escalated,
+        is_priced,
+        is_unattributed,
+        count(*) as calls,
+        sum(input_tokens)::bigint as input_tokens,
+        sum(output_tokens)::bigint as output_tokens,
+        sum(cached_input_tokens)::bigint as cached_input_tokens,
+        sum(cache_write_tokens)::bigint as cache_write_tokens,
+        sum(reasoning_tokens)::bigint as reasoning_tokens,
+        sum(uncached_input_tokens)::bigint as uncached_input_tokens,
+        sum(visible_output_tokens)::bigint as visible_output_tokens,
+        sum(cost_usd) as cost_usd,
+        sum(output_cost_usd) as output_cost_usd,
+        count(*) filter (where is_over_guard) as calls_over_guard,
+        min(started_at) as first_started_at,
+        max(started_at) as last_started_at
+    from calls
+    group by all
+)
+
+select * from grouped

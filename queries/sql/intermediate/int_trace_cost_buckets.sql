@@ -1,0 +1,27 @@
+-- params: from_at, to_at, use_changes
+-- Traces counted per UTC day, task type, team, provider and cost bucket (cost_bucket: 32 per decade): the daily
+-- histogram the cost-per-request percentiles are read from (derived/trace_cost_histogram.sql). Same inputs as
+-- int_trace_groups. grain: one row per day x task type x team x provider x bucket; traces with no priced call
+-- (cost NULL) are left out, as a percentile over costs leaves them out.
+with changes as (
+    select *, 1 as sign
+    from traces
+    where not use_changes and started_at >= from_at::timestamp and started_at < to_at::timestamp
+    union all by name
+    select * from trace_rollup_changes where use_changes
+),
+
+grouped as (
+    select
+        started_at::date as day,
+        task_type,
+        team,
+        provider,
+        cost_bucket(cost_usd) as cost_bucket,
+        sum(sign)::bigint as requests
+    from changes
+    where cost_usd is not null
+    group by all
+)
+
+select * from grouped

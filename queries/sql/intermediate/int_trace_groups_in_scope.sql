@@ -1,0 +1,29 @@
+-- params: start_at, end_at, task_types, teams, providers
+-- The trace groups of a scope (same arguments as int_traces_in_scope): the daily trace rollup for the whole UTC
+-- days inside [start_at, end_at), and the traces of the partial days at its edges grouped the same way
+-- (int_trace_groups). grain: one row per day x dimensions.
+with whole_days as (
+    select * from trace_rollup where scope_has_whole_day(day, start_at, end_at)
+),
+
+head as (
+    select * from int_trace_groups(scope_head_from(start_at), scope_head_to(start_at, end_at), false)
+),
+
+tail as (
+    select * from int_trace_groups(scope_tail_from(start_at, end_at), scope_tail_to(end_at), false)
+),
+
+combined as (
+    select * from whole_days
+    union all by name
+    select * from head
+    union all by name
+    select * from tail
+),
+
+scoped as (
+    select * from combined where is_in_scope(task_type, team, provider, task_types, teams, providers)
+)
+
+select * from scoped
