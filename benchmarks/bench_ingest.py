@@ -147,7 +147,7 @@ def calls_select(rows: int, first: int = 0, stop: int | None = None) -> str:
             *,
             {task_case} as task_type,
             timestamp '{start}'
-                + to_microseconds((root * {span_us} // {rows} + hash(root, 2) % 1000000)::bigint)
+                + to_microseconds((root::hugeint * {span_us} // {rows} + hash(root, 2) % 1000000)::bigint)
                 + case when is_retry then to_microseconds((2000000 + hash(i, 3) % 18000000)::bigint)
                        else interval 0 second end
                 as started,

@@ -1,4 +1,5 @@
--- Bring the rollups up to date after a refresh: group the new calls and the signed trace changes, then rewrite
+-- Bring the rollups and histograms up to date after a refresh: group the new calls and the signed trace changes,
+-- then rewrite
 -- only the days they touch as the sum of what those days held and the change. Sums and counts stay exact;
 -- a group whose traces all moved away (requests 0) is dropped.
 create or replace temp table call_rollup_delta as
@@ -8,7 +9,8 @@ create or replace temp table call_rollup_merged as
 select
     * exclude (calls, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
                uncached_input_tokens, visible_output_tokens, cost_usd, output_cost_usd, calls_over_guard,
-               first_started_at, last_started_at),
+               calls_with_reported_cost, reported_cost_usd, reported_calls_cost_usd, first_started_at,
+               last_started_at),
     sum(calls)::bigint as calls,
     sum(input_tokens)::bigint as input_tokens,
     sum(output_tokens)::bigint as output_tokens,
@@ -20,6 +22,9 @@ select
     sum(cost_usd) as cost_usd,
     sum(output_cost_usd) as output_cost_usd,
     sum(calls_over_guard)::bigint as calls_over_guard,
+    sum(calls_with_reported_cost)::bigint as calls_with_reported_cost,
+    sum(reported_cost_usd) as reported_cost_usd,
+    sum(reported_calls_cost_usd) as reported_calls_cost_usd,
     min(first_started_at) as first_started_at,
     max(last_started_at) as last_started_at
 from (
@@ -80,6 +85,22 @@ delete from trace_cost_histogram where day in (select day from trace_cost_histog
 
 insert into trace_cost_histogram by name select * from trace_cost_histogram_merged;
 
+create or replace temp table call_output_histogram_delta as
+select * from int_call_output_buckets('-infinity', 'infinity', $after_ingest_id, $through_ingest_id);
+
+create or replace temp table call_output_histogram_merged as
+select * exclude (calls), sum(calls)::bigint as calls
+from (
+    select * from call_output_histogram where day in (select day from call_output_histogram_delta)
+    union all by name
+    select * from call_output_histogram_delta
+)
+group by all;
+
+delete from call_output_histogram where day in (select day from call_output_histogram_delta);
+
+insert into call_output_histogram by name select * from call_output_histogram_merged;
+
 delete from trace_rollup_changes;
 
 drop table call_rollup_delta;
@@ -88,3 +109,5 @@ drop table trace_rollup_delta;
 drop table trace_rollup_merged;
 drop table trace_cost_histogram_delta;
 drop table trace_cost_histogram_merged;
+drop table call_output_histogram_delta;
+drop table call_output_histogram_merged;

@@ -2,7 +2,8 @@
 -- Priced calls added up per UTC day and every dimension a call-level mart groups or filters on: the grain of the
 -- daily call rollup (derived/call_rollup.sql). Reads the calls started in [from_at, to_at) of the ingests in
 -- (after_ingest_id, through_ingest_id] (NULL = no bound). grain: one row per day x dimensions. Token sums per kind;
--- cost_usd sums priced calls (NULL when none is); calls_over_guard counts calls over their context guard.
+-- cost_usd sums priced calls (NULL when none is); calls_over_guard counts calls over their context guard; the
+-- source-reported cost and the computed cost of the calls that report one, for reconciliation.
 with calls as (
     select *
     from priced_calls
@@ -44,6 +45,9 @@ grouped as (
         sum(cost_usd) as cost_usd,
         sum(output_cost_usd) as output_cost_usd,
         count(*) filter (where is_over_guard) as calls_over_guard,
+        count(reported_cost_usd) as calls_with_reported_cost,
+        sum(reported_cost_usd) as reported_cost_usd,
+        sum(cost_usd) filter (where reported_cost_usd is not null) as reported_calls_cost_usd,
         min(started_at) as first_started_at,
         max(started_at) as last_started_at
     from calls

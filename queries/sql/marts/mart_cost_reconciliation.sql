@@ -1,8 +1,14 @@
 -- params: tolerance, start_at, end_at, task_types, teams, providers
 -- Calls whose source reported a cost that differs from the price book's by more than `tolerance` (relative):
--- a wrong price or a missing variant shows up here. grain: one row per disagreeing call.
+-- a wrong price or a missing variant shows up here. grain: one row per disagreeing call. A tolerance of 0.1% or
+-- more reads the exception calls (call_exceptions holds every call off by more than that); a smaller one reads
+-- every call.
 with calls as (
+    select * from int_call_exceptions_in_scope(start_at, end_at, task_types, teams, providers)
+    where tolerance is null or tolerance >= 0.001
+    union all
     select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+    where tolerance < 0.001
 ),
 
 compared as (

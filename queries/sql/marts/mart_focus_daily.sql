@@ -5,36 +5,47 @@
 -- per 1M tokens; costs in USD from the price book, which is both the list and the contracted price (no negotiated
 -- discounts are known), so BilledCost = EffectiveCost = ListCost = ContractedCost. Unpriced calls have no cost and
 -- are left out (mart_unpriced_models lists them). Tags carry the task type and the team.
-with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+with call_groups as (
+    select * from int_call_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
 models as (
     select * from cfg_models
 ),
 
+prices as (
+    select * from stg_prices
+),
+
+-- a day's calls of one model, variant and context band share one price (prices change at midnight UTC)
 priced as (
     select
-        calls.started_at::date as charge_day,
-        coalesce(models.provider, calls.provider, 'unknown') as provider_name,
-        calls.priced_model,
-        calls.price_variant,
-        calls.is_long_context,
-        calls.task_type,
-        calls.team,
-        calls.uncached_input_tokens,
-        calls.cached_input_tokens,
-        calls.cache_write_tokens,
-        calls.visible_output_tokens,
-        calls.reasoning_tokens,
-        calls.input_usd_per_1m_tokens,
-        calls.cached_input_usd_per_1m_tokens,
-        calls.cache_write_usd_per_1m_tokens,
-        calls.output_usd_per_1m_tokens,
-        calls.reasoning_usd_per_1m_tokens
-    from calls
-    left join models on models.model = calls.priced_model
-    where calls.is_priced
+        call_groups.day as charge_day,
+        coalesce(models.provider, call_groups.provider, 'unknown') as provider_name,
+        call_groups.priced_model,
+        call_groups.price_variant,
+        call_groups.is_long_context,
+        call_groups.task_type,
+        call_groups.team,
+        call_groups.uncached_input_tokens,
+        call_groups.cached_input_tokens,
+        call_groups.cache_write_tokens,
+        call_groups.visible_output_tokens,
+        call_groups.reasoning_tokens,
+        prices.input_usd_per_1m_tokens,
+        prices.cached_input_usd_per_1m_tokens,
+        prices.cache_write_usd_per_1m_tokens,
+        prices.output_usd_per_1m_tokens,
+        prices.reasoning_usd_per_1m_tokens
+    from call_groups
+    left join models on models.model = call_groups.priced_model
+    left join prices
+        on prices.model = call_groups.priced_model
+        and prices.price_variant = call_groups.price_variant
+        and prices.is_long_context = call_groups.is_long_context
+        and call_groups.day >= prices.effective_from
+        and call_groups.day < prices.effective_to
+    where call_groups.is_priced
 ),
 
 metered as (

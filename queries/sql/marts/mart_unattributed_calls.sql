@@ -2,7 +2,7 @@
 -- Calls whose log names no served model (DESIGN §3): kept, priced by the requested model, counted as unattributed.
 -- grain: one row per requested model as logged ('(none)' when absent) x task type; sources lists the files.
 with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+    select * from int_call_exceptions_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
 unattributed as (

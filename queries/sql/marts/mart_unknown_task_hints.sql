@@ -5,7 +5,7 @@
 -- calls it would reach, share_of_unknown_calls their share of all unknown calls in scope, example_values a few of the
 -- values a tag rule would give (attribute values are not stored), sources the files the calls came from.
 with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+    select * from int_call_exceptions_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
 unknown_calls as (

@@ -2,7 +2,7 @@
 -- Models that answered calls but have no price in effect: never costed as $0, listed here instead.
 -- grain: one row per model name as logged. reason: not in the price book, or no price in effect at that time.
 with calls as (
-    select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
+    select * from int_call_exceptions_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
 unpriced as (

@@ -14,8 +14,29 @@
 -- (1 - pass rate) x the cost on the next tier. The pass rate comes from profiling, else from the escalation rate
 -- observed for the task on that tier, else there is no evidence (counted in traces_without_evidence).
 -- Traces with an unpriced call, or sent to an unpriced model, are left out of both costs and counted.
+-- the rollup's groups folded to what the simulation looks at (team, feature, provider... set aside)
 with trace_groups as (
-    select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers)
+    select
+        day,
+        task_type,
+        first_served_tier,
+        first_served_model,
+        final_served_tier_rank,
+        is_escalated,
+        has_unpriced_call,
+        answer_price_variant,
+        answer_input_band_lower,
+        answer_input_band_upper,
+        sum(requests)::bigint as requests,
+        sum(cost_usd) as cost_usd,
+        sum(answer_input_tokens)::bigint as answer_input_tokens,
+        sum(answer_cached_input_tokens)::bigint as answer_cached_input_tokens,
+        sum(answer_cache_write_tokens)::bigint as answer_cache_write_tokens,
+        sum(answer_output_tokens)::bigint as answer_output_tokens,
+        sum(answer_reasoning_tokens)::bigint as answer_reasoning_tokens
+    from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers)
+    group by all
+    having sum(requests) > 0
 ),
 
 scenario_models as (
@@ -99,39 +120,58 @@ targeted as (
          'reasoning_tokens': answer_reasoning_tokens} as answer_tokens,
         scenario_settings.scenario,
         coalesce(scenario_tasks.tier, scenario_settings.default_tier) as scenario_tier,
-        coalesce(current_tasks.tier, current_settings.default_tier) as baseline_tier,
-        ladders.ladder
+        coalesce(current_tasks.tier, current_settings.default_tier) as baseline_tier
     from trace_groups
     cross join scenario_settings
     cross join current_settings
-    join ladders on ladders.scenario = scenario_settings.scenario
     left join scenario_tasks
         on scenario_tasks.scenario = scenario_settings.scenario and scenario_tasks.task_type = trace_groups.task_type
     left join current_tasks on current_tasks.task_type = trace_groups.task_type
 ),
 
-placed as (
+-- where an answer goes depends only on the scenario, its tier and the answer's input band: decided once per
+-- combination (a few hundred), not per trace group
+placement_keys as (
+    select distinct scenario, scenario_tier, answer_input_band_upper from targeted
+),
+
+placements as (
     select
-        targeted.* exclude (ladder),
-        list_filter(ladder, lambda step: step.tier = targeted.scenario_tier)[1].tier_rank as scenario_tier_rank,
+        placement_keys.*,
+        list_filter(ladder, lambda step: step.tier = placement_keys.scenario_tier)[1].tier_rank as scenario_tier_rank,
         list_filter(
             ladder,
-            lambda step: step.tier_rank >= list_filter(ladder, lambda wanted: wanted.tier = targeted.scenario_tier)[1].tier_rank
+            lambda step: step.tier_rank
+                    >= list_filter(ladder, lambda wanted: wanted.tier = placement_keys.scenario_tier)[1].tier_rank
                 and (step.guard_limit_tokens is null
-                     or targeted.answer_input_band_upper <= step.guard_limit_tokens)
+                     or placement_keys.answer_input_band_upper <= step.guard_limit_tokens)
         )[1] as placement,
         ladder
-    from targeted
+    from placement_keys
+    join ladders using (scenario)
+),
+
+stepped as (
+    select
+        placements.* exclude (ladder),
+        list_filter(ladder, lambda step: step.tier_rank = placements.placement.tier_rank + 1)[1] as next_step
+    from placements
 ),
 
 with_next as (
     select
-        placed.* exclude (ladder),
-        list_filter(ladder, lambda step: step.tier_rank = placed.placement.tier_rank + 1)[1] as next_step,
-        placed.placement.tier_rank < placed.final_served_tier_rank as is_cheaper_than_served,
-        placed.placement.tier = placed.first_served_tier
-            and list_contains(placed.placement.tier_models, placed.first_served_model) as is_unchanged
-    from placed
+        targeted.*,
+        stepped.scenario_tier_rank,
+        stepped.placement,
+        stepped.next_step,
+        stepped.placement.tier_rank < targeted.final_served_tier_rank as is_cheaper_than_served,
+        stepped.placement.tier = targeted.first_served_tier
+            and list_contains(stepped.placement.tier_models, targeted.first_served_model) as is_unchanged
+    from targeted
+    join stepped
+        on stepped.scenario = targeted.scenario
+        and stepped.scenario_tier = targeted.scenario_tier
+        and stepped.answer_input_band_upper is not distinct from targeted.answer_input_band_upper
 ),
 
 priced as (

@@ -71,3 +71,9 @@ create or replace macro cost_bucket(cost) as
 
 create or replace macro cost_bucket_value(bucket) as
     case when bucket = -100000 then 0.0 else pow(10, (bucket + 0.5) / 32) end;
+
+-- output_token_bucket: an output token count under 1,000 as it is, a larger one rounded down to 3 significant
+-- digits (1,234 -> 1,230; 56,789 -> 56,700), so the bucket is within 1% of every count in it.
+create or replace macro output_token_bucket(tokens) as
+    case when tokens < 1000 then tokens
+         else (tokens // pow(10, floor(log10(tokens)) - 2)::bigint) * pow(10, floor(log10(tokens)) - 2)::bigint end;

@@ -1,0 +1,25 @@
+-- params: from_at, to_at, after_ingest_id, through_ingest_id
+-- Calls counted per UTC day, task type and output length: the daily histogram of output tokens
+-- (derived/call_output_histogram.sql) the output-length chart reads. A count under 1,000 is its own bucket; a larger
+-- one is rounded down to 3 significant digits (within 1% of it). Same inputs as int_call_groups.
+-- grain: one row per day x task type x output bucket.
+with calls as (
+    select *
+    from priced_calls
+    where started_at >= from_at::timestamp
+      and started_at < to_at::timestamp
+      and (after_ingest_id is null or ingest_id > after_ingest_id)
+      and (through_ingest_id is null or ingest_id <= through_ingest_id)
+),
+
+grouped as (
+    select
+        started_at::date as day,
+        task_type,
+        output_token_bucket(output_tokens) as output_bucket,
+        count(*) as calls
+    from calls
+    group by all
+)
+
+select * from grouped
