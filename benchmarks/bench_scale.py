@@ -201,16 +201,45 @@ def phase_marts(db: Path, memory_limit: str) -> JsonDict:
     }
 
 
-def run_child(db: Path, memory_limit: str) -> JsonDict:
+PAGES = (
+    "views/overview.py", "views/task_costs.py", "views/tier_mix.py", "views/drift.py", "views/whatif.py",
+    "views/profiling.py", "views/audit.py", "views/data.py",
+)  # fmt: skip
+
+
+def phase_pages(db: Path) -> JsonDict:
+    """Every dashboard page, run headless by Streamlit's AppTest in this process as a browser session would: the app
+    loads once (overview), then each page is visited (its queries run: nothing of it is cached yet) and visited
+    again (served from the cache)."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["TIERSCOPE_DB"] = str(db)
+    app = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app.py"), default_timeout=600)
+    started = time.perf_counter()
+    app.run()
+    first_load = time.perf_counter() - started
+    pages: dict[str, JsonDict] = {}
+    for page in PAGES:
+        visits = []
+        for _ in range(2):
+            started = time.perf_counter()
+            app.switch_page(page).run()
+            visits.append(time.perf_counter() - started)
+        errors = [exception.message for exception in app.exception]
+        pages[page] = {"first_visit_s": visits[0], "revisit_s": visits[1], "errors": errors}
+    return {"first_load_s": first_load, "pages": pages, "peak_rss_mb": _peak_rss_mb()}
+
+
+def run_child(db: Path, memory_limit: str, phase: str = "marts") -> JsonDict:
     os.sync()
-    command = [sys.executable, str(Path(__file__).resolve()), "--phase", "marts", "--db", str(db),
+    command = [sys.executable, str(Path(__file__).resolve()), "--phase", phase, "--db", str(db),
                "--memory-limit", memory_limit]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_MARKER)]
     if completed.returncode != 0 or not lines:
         sys.stderr.write(completed.stdout + completed.stderr)
-        raise SystemExit(f"marts on {db} failed (exit {completed.returncode})")
+        raise SystemExit(f"{phase} on {db} failed (exit {completed.returncode})")
     result: JsonDict = json.loads(lines[-1].removeprefix(RESULT_MARKER))
     return result
 
@@ -246,12 +275,28 @@ def print_report(report: JsonDict) -> None:
     print("  (* over the target: 0.5 s a mart, 0.1 s a scenario)")
     print()
     for rows, size in sizes.items():
+        if "dashboard" not in size:
+            continue
+        dashboard = size["dashboard"]
+        print(
+            f"dashboard at {int(rows):,} calls: first load {dashboard['first_load_s']:.2f} s "
+            "(target: every page under 2 s after it)"
+        )
+        for page, visit in dashboard["pages"].items():
+            flag = "  > 2 s" if visit["first_visit_s"] > 2 else ""
+            errors = f"  ERRORS: {visit['errors']}" if visit["errors"] else ""
+            print(
+                f"  {page:<24} first visit {visit['first_visit_s']:6.2f} s, "
+                f"again {visit['revisit_s']:5.2f} s{flag}{errors}"
+            )
+    print()
+    for rows, size in sizes.items():
         build = size["build"]
         origin = "cached" if build["cached"] else "built now"
         print(
             f"{int(rows):,} calls: {size['traces']:,} traces, rollups {size['call_rollup_rows']:,} + "
             f"{size['trace_rollup_rows']:,} rows; peak RSS {size['peak_rss_mb']:,.0f} MiB; database "
-            f"{build['bytes'] / 2**30:.1f} GiB, insert {build['insert_seconds']:.0f} s + derived "
+            f"{build['bytes'] / 2**30:.1f} GiB, insert {build['insert_seconds'] or float('nan'):.0f} s + derived "
             f"{build['derived_seconds']:.0f} s ({origin})"
         )
 
@@ -262,12 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit for the queries (default 1GB)")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="where the databases are kept")
     parser.add_argument("--ingest-rows", type=int, default=DEFAULT_ROWS, help="rows of the ingest-ratio file")
-    parser.add_argument("--phase", choices=("marts",), help=argparse.SUPPRESS)
+    parser.add_argument("--no-pages", action="store_true", help="skip the dashboard page timings")
+    parser.add_argument("--phase", choices=("marts", "pages"), help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.phase:
-        print(RESULT_MARKER + json.dumps(phase_marts(args.db, args.memory_limit), default=str))
+        result = phase_marts(args.db, args.memory_limit) if args.phase == "marts" else phase_pages(args.db)
+        print(RESULT_MARKER + json.dumps(result, default=str))
         return 0
 
     workdir: Path = args.workdir.resolve()
@@ -279,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
         db, build = ensure_database(rows, workdir)
         print(f"{rows:,} calls: marts and what-if under memory_limit {args.memory_limit} ...", flush=True)
         sizes[str(rows)] = {"build": build, **run_child(db, args.memory_limit)}
+        if not args.no_pages:
+            print(f"{rows:,} calls: dashboard pages ...", flush=True)
+            sizes[str(rows)]["dashboard"] = run_child(db, args.memory_limit, "pages")
 
     print(f"ingest ratio on {args.ingest_rows:,} rows ...", flush=True)
     data, _ = ensure_data(args.ingest_rows, workdir)
