@@ -40,7 +40,7 @@ SQL_LAYERS: tuple[str, ...] = (
     "staging/stg_prices.sql",
     "staging/stg_tier_models.sql",
     "staging/stg_profiling_results.sql",
-    "staging/stg_input_band_edges.sql",
+    "staging/stg_input_bands.sql",
     "intermediate/int_priced_calls.sql",
     "derived/priced_calls.sql",
     "intermediate/int_call_exceptions.sql",

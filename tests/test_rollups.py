@@ -152,10 +152,10 @@ def assert_marts_equal_raw_rows(con: duckdb.DuckDBPyConnection) -> None:
 def assert_rollups_equal_a_rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """The incrementally merged rollups hold exactly what grouping every call and trace afresh gives."""
     for table, fresh in [
-        ("call_rollup", "int_call_groups('-infinity', 'infinity', null, null)"),
-        ("trace_rollup", "int_trace_groups('-infinity', 'infinity', false)"),
-        ("trace_cost_histogram", "int_trace_cost_buckets('-infinity', 'infinity', false)"),
-        ("call_output_histogram", "int_call_output_buckets('-infinity', 'infinity', null, null)"),
+        ("call_rollup", "int_call_groups('-infinity', 'infinity', 'infinity', 'infinity', null, null)"),
+        ("trace_rollup", "int_trace_groups('-infinity', 'infinity', 'infinity', 'infinity', false)"),
+        ("trace_cost_histogram", "int_trace_cost_buckets('-infinity', 'infinity', 'infinity', 'infinity', false)"),
+        ("call_output_histogram", "int_call_output_buckets('-infinity', 'infinity', 'infinity', 'infinity', null, null)"),
         ("call_exceptions", "int_call_exceptions(null, null)"),
     ]:
         kept = con.sql(f"select * from {table}").pl()

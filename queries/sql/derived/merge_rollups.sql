@@ -3,7 +3,7 @@
 -- only the days they touch as the sum of what those days held and the change. Sums and counts stay exact;
 -- a group whose traces all moved away (requests 0) is dropped.
 create or replace temp table call_rollup_delta as
-select * from int_call_groups('-infinity', 'infinity', $after_ingest_id, $through_ingest_id);
+select * from int_call_groups('-infinity', 'infinity', 'infinity', 'infinity', $after_ingest_id, $through_ingest_id);
 
 create or replace temp table call_rollup_merged as
 select
@@ -39,7 +39,7 @@ delete from call_rollup where day in (select day from call_rollup_delta);
 insert into call_rollup by name select * from call_rollup_merged;
 
 create or replace temp table trace_rollup_delta as
-select * from int_trace_groups('-infinity', 'infinity', true);
+select * from int_trace_groups('-infinity', 'infinity', 'infinity', 'infinity', true);
 
 create or replace temp table trace_rollup_merged as
 select
@@ -69,7 +69,7 @@ delete from trace_rollup where day in (select day from trace_rollup_delta);
 insert into trace_rollup by name select * from trace_rollup_merged;
 
 create or replace temp table trace_cost_histogram_delta as
-select * from int_trace_cost_buckets('-infinity', 'infinity', true);
+select * from int_trace_cost_buckets('-infinity', 'infinity', 'infinity', 'infinity', true);
 
 create or replace temp table trace_cost_histogram_merged as
 select * exclude (requests), sum(requests)::bigint as requests
@@ -86,7 +86,8 @@ delete from trace_cost_histogram where day in (select day from trace_cost_histog
 insert into trace_cost_histogram by name select * from trace_cost_histogram_merged;
 
 create or replace temp table call_output_histogram_delta as
-select * from int_call_output_buckets('-infinity', 'infinity', $after_ingest_id, $through_ingest_id);
+select *
+from int_call_output_buckets('-infinity', 'infinity', 'infinity', 'infinity', $after_ingest_id, $through_ingest_id);
 
 create or replace temp table call_output_histogram_merged as
 select * exclude (calls), sum(calls)::bigint as calls

@@ -1,14 +1,15 @@
--- params: from_at, to_at, after_ingest_id, through_ingest_id
+-- params: from_at, to_at, also_from_at, also_to_at, after_ingest_id, through_ingest_id
 -- Priced calls added up per UTC day and every dimension a call-level mart groups or filters on: the grain of the
--- daily call rollup (derived/call_rollup.sql). Reads the calls started in [from_at, to_at) of the ingests in
+-- daily call rollup (derived/call_rollup.sql). Reads the calls started in [from_at, to_at) or
+-- [also_from_at, also_to_at) (a scope's two partial days at once) of the ingests in
 -- (after_ingest_id, through_ingest_id] (NULL = no bound). grain: one row per day x dimensions. Token sums per kind;
 -- cost_usd sums priced calls (NULL when none is); calls_over_guard counts calls over their context guard; the
 -- source-reported cost and the computed cost of the calls that report one, for reconciliation.
 with calls as (
     select *
     from priced_calls
-    where started_at >= from_at::timestamp
-      and started_at < to_at::timestamp
+    where ((started_at >= from_at::timestamp and started_at < to_at::timestamp)
+           or (started_at >= also_from_at::timestamp and started_at < also_to_at::timestamp))
       and (after_ingest_id is null or ingest_id > after_ingest_id)
       and (through_ingest_id is null or ingest_id <= through_ingest_id)
 ),

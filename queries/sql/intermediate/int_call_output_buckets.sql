@@ -1,4 +1,4 @@
--- params: from_at, to_at, after_ingest_id, through_ingest_id
+-- params: from_at, to_at, also_from_at, also_to_at, after_ingest_id, through_ingest_id
 -- Calls counted per UTC day, task type and output length: the daily histogram of output tokens
 -- (derived/call_output_histogram.sql) the output-length chart reads. A count under 1,000 is its own bucket; a larger
 -- one is rounded down to 3 significant digits (within 1% of it). Same inputs as int_call_groups.
@@ -6,8 +6,8 @@
 with calls as (
     select *
     from priced_calls
-    where started_at >= from_at::timestamp
-      and started_at < to_at::timestamp
+    where ((started_at >= from_at::timestamp and started_at < to_at::timestamp)
+           or (started_at >= also_from_at::timestamp and started_at < also_to_at::timestamp))
       and (after_ingest_id is null or ingest_id > after_ingest_id)
       and (through_ingest_id is null or ingest_id <= through_ingest_id)
 ),

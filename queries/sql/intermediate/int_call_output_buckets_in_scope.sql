@@ -6,20 +6,18 @@ with whole_days as (
     select * from call_output_histogram where scope_has_whole_day(day, start_at, end_at)
 ),
 
-head as (
-    select * from int_call_output_buckets(scope_head_from(start_at), scope_head_to(start_at, end_at), null, null)
-),
-
-tail as (
-    select * from int_call_output_buckets(scope_tail_from(start_at, end_at), scope_tail_to(end_at), null, null)
+-- the partial days at both edges, in one read of the rows
+edges as (
+    select * from int_call_output_buckets(
+        scope_head_from(start_at), scope_head_to(start_at, end_at),
+        scope_tail_from(start_at, end_at), scope_tail_to(end_at), null, null
+    )
 ),
 
 combined as (
     select * from whole_days
     union all by name
-    select * from head
-    union all by name
-    select * from tail
+    select * from edges
 ),
 
 scoped as (

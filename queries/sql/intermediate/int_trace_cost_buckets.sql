@@ -1,4 +1,4 @@
--- params: from_at, to_at, use_changes
+-- params: from_at, to_at, also_from_at, also_to_at, use_changes
 -- Traces counted per UTC day, task type, team, provider and cost bucket (cost_bucket: 32 per decade): the daily
 -- histogram the cost-per-request percentiles are read from (derived/trace_cost_histogram.sql). Same inputs as
 -- int_trace_groups. grain: one row per day x task type x team x provider x bucket; traces with no priced call
@@ -6,7 +6,8 @@
 with changes as (
     select *, 1 as sign
     from traces
-    where not use_changes and started_at >= from_at::timestamp and started_at < to_at::timestamp
+    where not use_changes and ((started_at >= from_at::timestamp and started_at < to_at::timestamp)
+           or (started_at >= also_from_at::timestamp and started_at < also_to_at::timestamp))
     union all by name
     select * from trace_rollup_changes where use_changes
 ),

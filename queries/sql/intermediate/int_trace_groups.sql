@@ -1,29 +1,19 @@
--- params: from_at, to_at, use_changes
+-- params: from_at, to_at, also_from_at, also_to_at, use_changes
 -- Traces added up per UTC day (of their first call) and every dimension a trace-level mart or the what-if
 -- simulator groups on: the grain of the daily trace rollup (derived/trace_rollup.sql). Reads the traces started in
--- [from_at, to_at), or, with use_changes, the signed trace changes of a refresh (trace_rollup_changes: +1 for a
--- trace's new version, -1 for the version it replaces). The answer (the trace's last call) keeps its token sums,
--- price variant and input-size band (stg_input_band_edges), which is all the simulator needs: a call's cost is
--- linear in its token counts at one price, and the guard and long-context decisions are the same across a band.
+-- [from_at, to_at) or [also_from_at, also_to_at), or, with use_changes, the signed trace changes of a refresh
+-- (trace_rollup_changes: +1 for a trace's new version, -1 for the version it replaces). The answer (the trace's
+-- last call) keeps its token sums, price variant and input-size band (stg_input_bands), which is all the simulator
+-- needs: a call's cost is linear in its token counts at one price, and the guard and long-context decisions are the
+-- same across a band.
 -- grain: one row per day x dimensions; requests counts traces.
 with changes as (
     select *, 1 as sign
     from traces
-    where not use_changes and started_at >= from_at::timestamp and started_at < to_at::timestamp
+    where not use_changes and ((started_at >= from_at::timestamp and started_at < to_at::timestamp)
+           or (started_at >= also_from_at::timestamp and started_at < also_to_at::timestamp))
     union all by name
     select * from trace_rollup_changes where use_changes
-),
-
-bands as (
-    select * from stg_input_band_edges
-),
-
-banded as (
-    select
-        changes.*,
-        input_band(changes.final_call.input_tokens, bands.edges) as answer_band
-    from changes
-    cross join bands
 ),
 
 grouped as (
@@ -45,8 +35,8 @@ grouped as (
         is_escalated,
         unpriced_calls > 0 as has_unpriced_call,
         final_call.price_variant as answer_price_variant,
-        answer_band.lower as answer_input_band_lower,
-        answer_band.upper as answer_input_band_upper,
+        answer_input_band_lower,
+        answer_input_band_upper,
         sum(sign)::bigint as requests,
         sum(sign * calls)::bigint as calls,
         sum(sign * input_tokens)::bigint as input_tokens,
@@ -58,7 +48,7 @@ grouped as (
         sum(sign * final_call.cache_write_tokens)::bigint as answer_cache_write_tokens,
         sum(sign * final_call.output_tokens)::bigint as answer_output_tokens,
         sum(sign * final_call.reasoning_tokens)::bigint as answer_reasoning_tokens
-    from banded
+    from changes
     group by all
 )
 

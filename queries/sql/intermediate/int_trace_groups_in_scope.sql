@@ -6,20 +6,18 @@ with whole_days as (
     select * from trace_rollup where scope_has_whole_day(day, start_at, end_at)
 ),
 
-head as (
-    select * from int_trace_groups(scope_head_from(start_at), scope_head_to(start_at, end_at), false)
-),
-
-tail as (
-    select * from int_trace_groups(scope_tail_from(start_at, end_at), scope_tail_to(end_at), false)
+-- the partial days at both edges, in one read of the rows
+edges as (
+    select * from int_trace_groups(
+        scope_head_from(start_at), scope_head_to(start_at, end_at),
+        scope_tail_from(start_at, end_at), scope_tail_to(end_at), false
+    )
 ),
 
 combined as (
     select * from whole_days
     union all by name
-    select * from head
-    union all by name
-    select * from tail
+    select * from edges
 ),
 
 scoped as (

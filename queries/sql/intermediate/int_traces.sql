@@ -2,6 +2,7 @@
 -- Logical requests: the calls that share a trace_id (retries, fallbacks, cascade escalations).
 -- grain: one row per trace. A trace is escalated when any call is marked escalated or its final call was served
 -- by a tier above the task's default tier (DESIGN §5). cost_usd sums the priced calls; unpriced_calls counts the rest.
+-- The answer (the last call) keeps its token counts and its input-size band.
 -- after_ingest_id NULL: every trace. Otherwise: aggregates of the calls of later ingests only, which are whole
 -- traces for every trace that had no call before (see derived/refresh_new_ingests.sql).
 with calls as (
@@ -45,8 +46,24 @@ traces as (
 flagged as (
     select
         traces.*,
-        has_escalation_mark or coalesce(final_served_tier_rank > default_tier_rank, false) as is_escalated
+        has_escalation_mark or coalesce(final_served_tier_rank > default_tier_rank, false) as is_escalated,
+        traces.final_call.input_tokens as answer_input_tokens
     from traces
+),
+
+bands as (
+    select * from stg_input_bands
+),
+
+-- the input-size band of the answer (stg_input_bands): what the simulator decides the context guard and
+-- long-context prices on, so a group of traces in one band is decided once
+banded as (
+    select
+        flagged.* exclude (answer_input_tokens),
+        bands.lower as answer_input_band_lower,
+        bands.upper as answer_input_band_upper
+    from flagged
+    asof left join bands on flagged.answer_input_tokens > bands.lower
 )
 
-select * from flagged
+select * from banded

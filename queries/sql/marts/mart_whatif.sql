@@ -8,7 +8,7 @@
 -- tier lists) keeps its actual cost, escalations included; the current map therefore reproduces the baseline. For
 -- the others: the context guard moves an answer whose input exceeds
 -- context_guard_ratio x the window of the tier's model to the next tier that fits (judged on the answer's input band,
--- exact for the guard limits of routing.yaml's ratio, see stg_input_band_edges; counted; when none fits the trace
+-- exact for the guard limits of routing.yaml's ratio, see stg_input_bands; counted; when none fits the trace
 -- keeps its actual cost); the answer's tokens (cached, cache-write, reasoning kept) at that model's price in effect
 -- then; and, when the scenario tier is cheaper than the tier that served the trace, the expected escalation
 -- (1 - pass rate) x the cost on the next tier. The pass rate comes from profiling, else from the escalation rate

@@ -56,13 +56,6 @@ create or replace macro scope_tail_from(start_at, end_at) as
 
 create or replace macro scope_tail_to(end_at) as coalesce(end_at::timestamp, 'infinity'::timestamp);
 
--- input_band: the band (lower, upper] of input token counts a count falls in, from a sorted list of edges
--- (stg_input_band_edges). Counts up to the first edge share the band (0, first]; above the last edge upper is NULL.
-create or replace macro input_band(tokens, edges) as
-    case when tokens <= edges[1] then {'lower': 0::bigint, 'upper': edges[1]}
-         else {'lower': list_filter(edges, lambda edge: edge < tokens)[-1],
-               'upper': list_filter(edges, lambda edge: edge >= tokens)[1]} end;
-
 -- cost_bucket: a cost's bucket on a log scale, 32 per decade (bucket b holds [10^(b/32), 10^((b+1)/32)));
 -- -100000 holds zero costs; NULL stays NULL. cost_bucket_value: the value a bucket stands for (its geometric
 -- middle), within 3.7% of any cost in it.

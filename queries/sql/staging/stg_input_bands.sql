@@ -1,9 +1,10 @@
--- The input-size bands the daily trace rollup keeps answers in (for the context guard and long-context prices):
+-- The input-size bands a trace's answer is kept in (traces.answer_input_band_*, for the context guard and
+-- long-context prices in the daily trace rollup):
 -- a geometric grid from 8,192 tokens, 4 steps per doubling, plus every threshold the config draws: each price-book
 -- model's guard limit (context_guard_ratio x its window, rounded down) and each long-context threshold. A decision
 -- against one of those thresholds is therefore the same for every count in a band; against any other limit
 -- (a scenario with another guard ratio) it is off by at most one band (a factor of 2^(1/4)).
--- grain: one row holding the sorted list.
+-- grain: one row per band (lower, upper]: the first from -1 (so 0 tokens falls in it), the last open (upper NULL).
 with settings as (
     select * from cfg_settings
 ),
@@ -30,8 +31,15 @@ thresholds as (
 ),
 
 edges as (
-    select list(distinct edge order by edge) as edges
-    from (select edge from grid union select edge from thresholds where edge > 0)
+    select edge from grid
+    union
+    select edge from thresholds where edge > 0
+),
+
+bands as (
+    select lag(edge, 1, -1) over (order by edge) as lower, edge as upper from edges
+    union all
+    select max(edge), null from edges
 )
 
-select * from edges
+select * from bands
