@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint types dashboard bench clean
+.PHONY: demo test check lint types dashboard bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ check: lint types test
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py
+
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) demo.duckdb demo.duckdb.wal

@@ -177,6 +177,11 @@ def phase_marts(db: Path, memory_limit: str) -> JsonDict:
         "last 7 days, 2 teams": api.Scope(
             start=last_day - dt.timedelta(days=6), end=last_day + dt.timedelta(days=1), teams=tuple(teams)
         ),
+        # partial days at both ends (07:00 to 05:00): those hours are read from the calls and traces themselves
+        "partial days": api.Scope(
+            start=dt.datetime.combine(last_day - dt.timedelta(days=7), dt.time(7)),
+            end=dt.datetime.combine(last_day, dt.time(5)),
+        ),
     }
     marts: dict[str, dict[str, JsonDict]] = {}
     for scope_name, scope in scopes.items():
