@@ -48,6 +48,8 @@ SQL_LAYERS: tuple[str, ...] = (
     "intermediate/int_traces.sql",
     "derived/traces.sql",
     "derived/trace_rollup_changes.sql",
+    "intermediate/int_call_slice.sql",
+    "intermediate/int_trace_slice.sql",
     "intermediate/int_call_groups.sql",
     "intermediate/int_trace_groups.sql",
     "intermediate/int_trace_cost_buckets.sql",
@@ -188,6 +190,8 @@ def connect(
 # The SQL the derived tables are computed with: a change to any of it (a new tierscope) rebuilds them.
 DERIVED_FROM = (
     "intermediate/int_priced_calls.sql",
+    "intermediate/int_call_slice.sql",
+    "intermediate/int_trace_slice.sql",
     "intermediate/int_traces.sql",
     "intermediate/int_call_groups.sql",
     "intermediate/int_trace_groups.sql",

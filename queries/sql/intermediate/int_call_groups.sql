@@ -6,12 +6,7 @@
 -- cost_usd sums priced calls (NULL when none is); calls_over_guard counts calls over their context guard; the
 -- source-reported cost and the computed cost of the calls that report one, for reconciliation.
 with calls as (
-    select *
-    from priced_calls
-    where ((started_at >= from_at::timestamp and started_at < to_at::timestamp)
-           or (started_at >= also_from_at::timestamp and started_at < also_to_at::timestamp))
-      and (after_ingest_id is null or ingest_id > after_ingest_id)
-      and (through_ingest_id is null or ingest_id <= through_ingest_id)
+    select * from int_call_slice(from_at, to_at, also_from_at, also_to_at, after_ingest_id, through_ingest_id)
 ),
 
 grouped as (

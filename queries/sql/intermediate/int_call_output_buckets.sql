@@ -4,12 +4,7 @@
 -- one is rounded down to 3 significant digits (within 1% of it). Same inputs as int_call_groups.
 -- grain: one row per day x task type x output bucket.
 with calls as (
-    select *
-    from priced_calls
-    where ((started_at >= from_at::timestamp and started_at < to_at::timestamp)
-           or (started_at >= also_from_at::timestamp and started_at < also_to_at::timestamp))
-      and (after_ingest_id is null or ingest_id > after_ingest_id)
-      and (through_ingest_id is null or ingest_id <= through_ingest_id)
+    select * from int_call_slice(from_at, to_at, also_from_at, also_to_at, after_ingest_id, through_ingest_id)
 ),
 
 grouped as (

@@ -4,12 +4,7 @@
 -- int_trace_groups. grain: one row per day x task type x team x provider x bucket; traces with no priced call
 -- (cost NULL) are left out, as a percentile over costs leaves them out.
 with changes as (
-    select *, 1 as sign
-    from traces
-    where not use_changes and ((started_at >= from_at::timestamp and started_at < to_at::timestamp)
-           or (started_at >= also_from_at::timestamp and started_at < also_to_at::timestamp))
-    union all by name
-    select * from trace_rollup_changes where use_changes
+    select * from int_trace_slice(from_at, to_at, also_from_at, also_to_at, use_changes)
 ),
 
 grouped as (

@@ -8,12 +8,7 @@
 -- same across a band.
 -- grain: one row per day x dimensions; requests counts traces.
 with changes as (
-    select *, 1 as sign
-    from traces
-    where not use_changes and ((started_at >= from_at::timestamp and started_at < to_at::timestamp)
-           or (started_at >= also_from_at::timestamp and started_at < also_to_at::timestamp))
-    union all by name
-    select * from trace_rollup_changes where use_changes
+    select * from int_trace_slice(from_at, to_at, also_from_at, also_to_at, use_changes)
 ),
 
 grouped as (
