@@ -151,11 +151,12 @@ def assert_marts_equal_raw_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 def assert_rollups_equal_a_rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """The incrementally merged rollups hold exactly what grouping every call and trace afresh gives."""
+    every = "'-infinity', 'infinity', 'infinity', 'infinity'"
     for table, fresh in [
-        ("call_rollup", "int_call_groups('-infinity', 'infinity', 'infinity', 'infinity', null, null)"),
-        ("trace_rollup", "int_trace_groups('-infinity', 'infinity', 'infinity', 'infinity', false)"),
-        ("trace_cost_histogram", "int_trace_cost_buckets('-infinity', 'infinity', 'infinity', 'infinity', false)"),
-        ("call_output_histogram", "int_call_output_buckets('-infinity', 'infinity', 'infinity', 'infinity', null, null)"),
+        ("call_rollup", f"int_call_groups({every}, null, null)"),
+        ("trace_rollup", f"int_trace_groups({every}, false)"),
+        ("trace_cost_histogram", f"int_trace_cost_buckets({every}, false)"),
+        ("call_output_histogram", f"int_call_output_buckets({every}, null, null)"),
         ("call_exceptions", "int_call_exceptions(null, null)"),
     ]:
         kept = con.sql(f"select * from {table}").pl()
