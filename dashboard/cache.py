@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import ingester
+from dashboard import gate, ingester
 from queries import api, simulate
 from queries.config import DEFAULT_PRICES, DEFAULT_ROUTING, PriceBook, Routing, load_price_book, load_routing
 from queries.db import resolve_db_path
@@ -101,13 +101,16 @@ def tier_order() -> list[str]:
 
 def data_version() -> int:
     """Changes whenever loaded calls reach the marts; part of every cached result's key."""
-    return api.data_version(cursor())
+    reader = cursor()
+    with gate.reading():
+        return api.data_version(reader)
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
 def _frame(db: Database, version: int, query: str, arguments: tuple[object, ...]) -> pl.DataFrame:
-    function = getattr(api, query)
-    return function(cursor(), *arguments)
+    function, reader = getattr(api, query), cursor()
+    with gate.reading():  # the background ingester waits while pages query (dashboard/gate.py)
+        return function(reader, *arguments)
 
 
 def _cached(query: str, *arguments: object) -> pl.DataFrame:
@@ -116,7 +119,9 @@ def _cached(query: str, *arguments: object) -> pl.DataFrame:
 
 @st.cache_data(show_spinner="Repricing the traffic…", max_entries=200)
 def _whatif(db: Database, version: int, scenarios: tuple[tuple[str, str], ...], scope: Scope) -> pl.DataFrame:
-    return simulate.whatif(cursor(), {name: Routing.model_validate_json(text) for name, text in scenarios}, scope)
+    scenario_maps, reader = {name: Routing.model_validate_json(text) for name, text in scenarios}, cursor()
+    with gate.reading():
+        return simulate.whatif(reader, scenario_maps, scope)
 
 
 def clear_results() -> None:

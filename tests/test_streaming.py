@@ -19,7 +19,10 @@ import duckdb
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from dashboard import ingester as ingester_module
 from dashboard import launch
+from dashboard.gate import ReaderGate
+from dashboard.ingester import Ingester
 from dashboard.live import freshness_text
 from ingest.load import ingest_paths
 from ingest.spool import Spool, spool_dir
@@ -294,3 +297,75 @@ def test_live_dashboard_owns_the_database_and_refreshes_with_filters_kept(tmp_pa
         server.wait(timeout=30)
     wait_until(lambda: database_free(db), what="the killed dashboard to let go of the database")
     assert stored(db) == expected(first + more)
+
+
+def test_reader_gate_waits_for_page_queries_and_their_linger_but_no_longer_than_asked() -> None:
+    gate = ReaderGate(linger=0.2)
+    assert gate.wait_turn(5.0) < 0.05  # nobody reads: the writer goes at once
+    with gate.reading():
+        assert gate.active() == 1
+        assert 0.3 <= gate.wait_turn(0.3) < 1.0  # a page query runs: the writer waits out its bound
+    waited = gate.wait_turn(5.0)  # the query just ended: the writer still gives the page's next query a moment
+    assert 0.1 <= waited < 1.0 and gate.active() == 0
+    with gate.reading():
+        assert gate.wait_turn(5.0, should_stop=lambda: True) < 0.05  # a stopping ingester does not wait
+
+
+def test_the_ingester_does_not_drain_while_a_page_query_runs_and_does_after_the_bound(tmp_path: Path) -> None:
+    db = tmp_path / "calls.duckdb"
+    con = connect(db)
+    spool = Spool(spool_dir(db))
+    gate = ReaderGate(linger=0.0)
+    running = Ingester(con, spool, interval=0.1, gate=gate, max_yield=1.5)
+    try:
+        # a page query is running: a batch arrives, the ingester starts and waits for at most max_yield
+        first = records("g", 20)
+        spool.write_batch([lines(first)], "litellm")
+        with gate.reading():
+            started = time.monotonic()
+            running.start()
+            time.sleep(1.0)
+            assert running.status.rows_loaded == 0 and len(spool.pending()) == 1  # not a statement yet
+            wait_until(lambda: running.status.rows_loaded == 20, what="the ingester to go on after its bound")
+            assert time.monotonic() - started >= 1.5
+        wait_until(lambda: running.status.yielded_seconds >= 1.4, what="the pass to count its wait")
+        # the query ends before the bound: the ingester goes as soon as it does
+        more = records("h", 10)
+        with gate.reading():
+            spool.write_batch([lines(more)], "litellm")
+            time.sleep(0.5)
+            assert running.status.rows_loaded == 20
+        released = time.monotonic()
+        wait_until(lambda: running.status.rows_loaded == 30, what="the ingester to load after the query")
+        assert time.monotonic() - released < 1.4  # sooner than its bound
+        running.stop()
+        [(calls, distinct)] = con.execute(
+            "select count(*), count(distinct request_id) from requests where request_id similar to '[gh]-.*'"
+        ).fetchall()
+        assert (calls, distinct) == (30, 30) and spool.pending() == []
+    finally:
+        if running.thread.is_alive():
+            running.stop()  # before closing: a connection closed under a running statement aborts the process
+        con.close()
+
+
+def test_the_ingester_checkpoints_itself_instead_of_inside_a_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "calls.duckdb"
+    con = connect(db)
+    spool = Spool(spool_dir(db))
+    running = Ingester(con, spool, interval=0.1, gate=ReaderGate())
+    try:
+        # commits no longer checkpoint at DuckDB's 16 MiB: the ingester does, as a statement at the gate
+        assert con.execute("select current_setting('checkpoint_threshold')").fetchall() == [("512.0 MiB",)]
+        wal = Path(f"{db}.wal")
+        spool.write_batch([lines(records("c", 50))], "litellm")
+        assert running.drain_once() == 1 and wal.stat().st_size > 0
+        assert not running.checkpoint_if_due()  # far below the threshold
+        monkeypatch.setattr(ingester_module, "QUIET_CHECKPOINT_WAL_BYTES", 1)
+        assert running.checkpoint_if_due()
+        assert not wal.exists() or wal.stat().st_size == 0
+        assert api.freshness(con).row(0, named=True)["calls"] == 50
+    finally:
+        con.close()
