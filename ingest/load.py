@@ -1,7 +1,10 @@
 """Loading files into the requests table: stage (a reader) -> type and validate (SQL) -> dedup and load (SQL).
 
 Every file is loaded in one transaction together with its ledger row in ``ingests`` and its quarantined records, so
-``rows_read = loaded + duplicates + quarantined`` holds for each file and a crash leaves nothing half-loaded.
+``rows_read = loaded + duplicates + quarantined`` holds for each file and a crash leaves nothing half-loaded. A
+file with nothing to dedup goes from the stage straight into ``requests`` in one pass (its rejected records, if any,
+typed apart for quarantine); a file that repeats a request_id takes the general load, whose typed table feeds
+quarantine and dedup.
 """
 
 from __future__ import annotations
@@ -125,37 +128,36 @@ def ingest_file(
 ) -> IngestResult:
     """Load one file. ``source`` names it in lineage (defaults to the path as given). ``in_transaction`` runs inside
     the load's transaction, after the rows (a stream commits its read offset there, so rows and offset commit
-    together)."""
+    together).
+
+    A staged file with nothing to dedup goes straight into ``requests``, typed and validated on the way; only its
+    rejected records, if any, are typed into a table (to locate and quarantine them). A file that repeats a
+    request_id, its own or a stored one, takes the general load (typed table, quarantine, dedup). Both give the same
+    rows."""
     started = time.perf_counter()
     source = source or str(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     reader: Reader = reader_named(source_format) if source_format else detect(path, read_head(path))
     stop = progress.watch(con, index, source) if progress else (lambda: None)
+    _drop_work_relations(con)
     try:
         skipped = reader.stage(con, path)
-        con.execute("create or replace temp table ingest_typed as\n" + sql_text("ingest/normalize.sql"))
-        [(rejects,)] = con.execute("select count(*) from ingest_typed where reject_reason is not null").fetchall()
-        if rejects:
-            reader.locate(con, path)
-        ingest_id, counts = _load_typed(con, source, reader.name, fingerprint(path), skipped, in_transaction)
+        file = _File(path, reader, source, fingerprint(path), skipped)
+        loaded = _load_straight(con, file, in_transaction)
+        if loaded is None:
+            loaded = _load_general(con, file, in_transaction)
+        ingest_id, counts, problems = loaded
     finally:
         stop()
-    problems = tuple(
-        Problem(source, line, reason)
-        for line, reason in con.execute(
-            "select source_line, reject_reason from ingest_typed where reject_reason is not null "
-            "order by source_line limit 20"
-        ).fetchall()
-    )
-    con.execute("drop table if exists ingest_stage; drop table if exists ingest_typed")
-    rows_read, loaded, duplicates, quarantined = counts
+        _drop_work_relations(con)
+    rows_read, calls, duplicates, quarantined = counts
     return IngestResult(
         source=source,
         source_format=reader.name,
         ingest_id=ingest_id,
         rows_read=rows_read,
-        loaded=loaded,
+        loaded=calls,
         duplicates=duplicates,
         quarantined=quarantined,
         seconds=time.perf_counter() - started,
@@ -164,43 +166,146 @@ def ingest_file(
     )
 
 
-def _load_typed(
+@dataclass(frozen=True)
+class _File:
+    """The staged file: its path and reader, and what its ledger row says about it."""
+
+    path: Path
+    reader: Reader
+    source: str
+    fingerprint: str
+    skipped: int
+
+
+# What a load returns: the ingest id, its counts (rows_read, loaded, duplicates, quarantined), the first problems.
+Loaded = tuple[int, tuple[int, ...], tuple[Problem, ...]]
+
+
+def _open_ingest(con: duckdb.DuckDBPyConnection, file: _File) -> tuple[int, dict[str, object]]:
+    """The ledger row, first write of the load's transaction: its ingest id and the parameters of the load's
+    statements."""
+    params: dict[str, object] = {
+        "source": file.source,
+        "format": file.reader.name,
+        "fingerprint": file.fingerprint,
+        "now": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "skipped": file.skipped,
+    }
+    [(ingest_id,)] = execute_file(con, "ingest/open_ingest.sql", params).fetchall()
+    return int(ingest_id), {**params, "ingest_id": int(ingest_id)}
+
+
+def _load_straight(
     con: duckdb.DuckDBPyConnection,
-    source: str,
-    source_format: str,
-    source_fingerprint: str,
-    skipped: int,
+    file: _File,
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
-) -> tuple[int, tuple[int, ...]]:
-    """One transaction: the ledger row, the quarantined records, the new calls and the counts."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+) -> Loaded | None:
+    """One transaction and, for a clean file, one pass over the stage: the ledger row, every valid record typed and
+    validated straight into requests (ingest_typed is a view of normalize.sql here, never materialised), the counts.
+    Rejected records, when there are any, are then typed alone into the table ingest_typed, located and quarantined.
+    Only for a file with nothing to dedup (straight_check.sql); None, rolled back, for any other."""
+    _create_view(con, "ingest_typed", "ingest/normalize.sql")
+    [(keeps_order,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
+    restore_order = f"set preserve_insertion_order = {'true' if keeps_order else 'false'}"
     con.execute("begin")
     try:
-        [(ingest_id,)] = con.execute(
-            """
-            insert into ingests (ingest_id, source, source_format, source_fingerprint, started_at)
-            values (nextval('ingest_id_seq'), $source, $format, $fingerprint, $now)
-            returning ingest_id
-            """,
-            {"source": source, "format": source_format, "fingerprint": source_fingerprint, "now": now},
-        ).fetchall()
-        params = {
-            "ingest_id": ingest_id,
-            "source": source,
-            "fingerprint": source_fingerprint,
-            "now": now,
-            "skipped": skipped,
-        }
-        execute_file(con, "ingest/load_quarantine.sql", params)
-        execute_file(con, "ingest/load_requests.sql", params)
-        [counts] = execute_file(con, "ingest/record_counts.sql", params).fetchall()
-        if in_transaction is not None:
-            in_transaction(con)
-        con.execute("commit")
+        [(rows_read, ids, distinct_ids, already_loaded)] = execute_file(con, "ingest/straight_check.sql").fetchall()
+        if distinct_ids != ids or already_loaded:
+            con.execute("rollback")
+            return None
+        ingest_id, params = _open_ingest(con, file)
+        # Every row carries its record number already, so the insert need not keep the stage's order: then DuckDB
+        # appends whole row groups from each thread, where an order-preserving insert into the existing table leaves
+        # partial row groups that the next checkpoint rewrites (about as long again as the insert).
+        con.execute("set preserve_insertion_order = false")
+        _create_view(con, "ingest_new_calls", "ingest/valid_calls.sql")
+        [(loaded,)] = execute_file(con, "ingest/load_requests.sql", params).fetchall()
+        con.execute(restore_order)
+        rejects = 0
+        problems: tuple[Problem, ...] = ()
+        if loaded < rows_read:
+            con.execute("drop view ingest_typed")
+            con.execute(
+                "create temp table ingest_typed as\nselect * from (\n"
+                + sql_text("ingest/normalize.sql")
+                + "\n) as typed\nwhere reject_reason is not null"
+            )
+            file.reader.locate(con, file.path)
+            execute_file(con, "ingest/load_quarantine.sql", params)
+            [(rejects,)] = con.execute("select count(*) from ingest_typed").fetchall()
+            problems = _problems(con, file)
+        counts = _close_ingest(con, {**params, "rows_read": rows_read, "quarantined": rejects}, in_transaction)
     except BaseException:
         con.execute("rollback")
         raise
-    return int(ingest_id), tuple(int(value) for value in counts)
+    finally:
+        con.execute(restore_order)  # again after a rollback: an aborted transaction refuses SET
+    return ingest_id, counts, problems
+
+
+def _load_general(
+    con: duckdb.DuckDBPyConnection,
+    file: _File,
+    in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
+) -> Loaded:
+    """The general load, for a file that repeats a request_id: the staged file typed and validated once into the
+    table ingest_typed, rejected records located, then one transaction with the ledger row, the quarantined records,
+    the new calls (deduplicated within the file and against stored calls) and the counts."""
+    _drop_work_relations(con, keep_stage=True)
+    con.execute("create temp table ingest_typed as\n" + sql_text("ingest/normalize.sql"))
+    [(rows_read, rejects)] = con.execute(
+        "select count(*), count(*) filter (where reject_reason is not null) from ingest_typed"
+    ).fetchall()
+    if rejects:
+        file.reader.locate(con, file.path)
+    con.execute("begin")
+    try:
+        ingest_id, params = _open_ingest(con, file)
+        params = {**params, "rows_read": rows_read, "quarantined": rejects}
+        execute_file(con, "ingest/load_quarantine.sql", params)
+        _create_view(con, "ingest_new_calls", "ingest/new_calls.sql")
+        execute_file(con, "ingest/load_requests.sql", params)
+        counts = _close_ingest(con, params, in_transaction)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return ingest_id, counts, _problems(con, file)
+
+
+def _close_ingest(
+    con: duckdb.DuckDBPyConnection,
+    params: dict[str, object],
+    in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
+) -> tuple[int, ...]:
+    """The end of a load's transaction: the ledger row's counts, the caller's own statements, the commit."""
+    [counts] = execute_file(con, "ingest/record_counts.sql", params).fetchall()
+    if in_transaction is not None:
+        in_transaction(con)
+    con.execute("commit")
+    return tuple(int(value) for value in counts)
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, name: str, sql_file: str) -> None:
+    """A temp view of one SQL file's query."""
+    con.execute(f"create or replace temp view {name} as\n" + sql_text(sql_file))
+
+
+def _problems(con: duckdb.DuckDBPyConnection, file: _File) -> tuple[Problem, ...]:
+    """The first rejected records of ingest_typed, for the result (the quarantine table has them all)."""
+    return tuple(
+        Problem(file.source, line, reason)
+        for line, reason in con.execute(
+            "select source_line, reject_reason from ingest_typed where reject_reason is not null "
+            "order by source_line limit 20"
+        ).fetchall()
+    )
+
+
+def _drop_work_relations(con: duckdb.DuckDBPyConnection, *, keep_stage: bool = False) -> None:
+    """Drop the temp views and tables an ingest on this connection made (all but the stage: ingest_typed only)."""
+    for name, kind in execute_file(con, "ingest/work_relations.sql").fetchall():
+        if not keep_stage or name == "ingest_typed":
+            con.execute(f"drop {kind} if exists {name}")
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

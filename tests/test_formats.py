@@ -596,3 +596,37 @@ def test_reconcile_cli(
     )
     assert main(["reconcile", "--db", str(formats_loaded[0]), "--tolerance", "0.2"]) == 0
     assert capsys.readouterr().out.startswith("0 calls whose reported cost differs from the price book's by more than")
+
+
+def test_every_format_loads_the_same_straight_or_general(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file with nothing to dedup goes from the stage straight into requests (its rejected records typed apart for
+    quarantine); the general load (typed table, quarantine, dedup) gives the same calls, quarantine and ledger for
+    every format."""
+    import ingest.load as load
+
+    straight = load._load_straight
+    taken: dict[str, bool] = {}
+
+    def spy(*args: object) -> load.Loaded | None:
+        loaded = straight(*args)  # type: ignore[arg-type]
+        taken[args[1].path.name] = loaded is not None  # type: ignore[attr-defined]
+        return loaded
+
+    def tables(con: duckdb.DuckDBPyConnection) -> list[list[tuple[object, ...]]]:
+        return [
+            con.sql(
+                "select * exclude (ingested_at) from requests order by ingest_id, source_line, request_id"
+            ).fetchall(),
+            con.sql("select * exclude (quarantined_at) from quarantine order by ingest_id, source_line").fetchall(),
+            con.sql("select * exclude (started_at, finished_at) from ingests order by ingest_id").fetchall(),
+        ]
+
+    files = sample_copies(tmp_path)
+    monkeypatch.setattr(load, "_load_straight", spy)
+    both = connect(tmp_path / "both.duckdb")
+    ingest_paths(both, files)
+    monkeypatch.setattr(load, "_load_straight", lambda *args: None)
+    general = connect(tmp_path / "general.duckdb")
+    ingest_paths(general, files)
+    assert taken == {name: counts[2] == 0 for name, counts in ACCOUNTING.items()}  # no duplicates: straight
+    assert tables(both) == tables(general)

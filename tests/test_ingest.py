@@ -234,3 +234,202 @@ def test_counts_are_never_rounded_or_lost(tmp_path: Path) -> None:
         ("whole_float", 12),
     ]
     assert con.sql("select reason from quarantine").fetchall() == [("input_tokens: '12.7' is not a whole number",)]
+
+
+# ------------------------------------------------------------------ straight load vs general load (ingest/load.py)
+ODD_BUT_VALID = [
+    {**GOOD[0], "request_id": "  padded ", "team": "\u00a0search\u3000", "feature": " a b ", "user_id": "ü"},
+    {**GOOD[1], "request_id": "s1", "status": "OK", "escalated": True, "quality_passed": False},
+    {**GOOD[2], "request_id": "s2", "status": " Error ", "started_at": "2026-11-01 10:00:00 America/New_York"},
+    {**GOOD[3], "request_id": "s3", "status": "FAILED", "trace_id": "", "cached_tokens": 1, "prompt_tokens": 2},
+    {
+        **GOOD[0],
+        "request_id": "s4",
+        "status": "200",
+        "started_at": "2026-11-01T10:00:00.5+05:30",
+        "tags": ["task_type:x", " y "],
+    },
+    {**GOOD[0], "request_id": "s5", "task_type": " ", "metadata": {"task_type": "from_metadata"}},
+]
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
+    """Every stored row of an ingest, without the times it was made at."""
+    return {
+        "requests": con.sql(
+            "select * exclude (ingested_at) from requests order by ingest_id, source_line, request_id"
+        ).fetchall(),
+        "quarantine": con.sql(
+            "select * exclude (quarantined_at) from quarantine order by ingest_id, source_line"
+        ).fetchall(),
+        "ingests": con.sql("select * exclude (started_at, finished_at) from ingests order by ingest_id").fetchall(),
+    }
+
+
+def _load_both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: list[Path]
+) -> tuple[dict[str, list[tuple[object, ...]]], dict[str, list[tuple[object, ...]]], list[bool]]:
+    """The files loaded as ingest_paths loads them, and loaded with the straight load switched off; and for each
+    file whether the straight load took it."""
+    import ingest.load as load
+
+    straight = load._load_straight
+    taken: list[bool] = []
+
+    def spy(*args: object, **kwargs: object) -> load.Loaded | None:
+        loaded = straight(*args, **kwargs)  # type: ignore[arg-type]
+        taken.append(loaded is not None)
+        return loaded
+
+    monkeypatch.setattr(load, "_load_straight", spy)
+    both = connect(tmp_path / "both.duckdb")
+    ingest_paths(both, files)
+    monkeypatch.setattr(load, "_load_straight", lambda *args, **kwargs: None)
+    general = connect(tmp_path / "general.duckdb")
+    ingest_paths(general, files)
+    return _tables(both), _tables(general), taken
+
+
+def test_straight_load_gives_the_general_load_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean = write_jsonl(tmp_path / "clean.jsonl", [*GOOD, *ODD_BUT_VALID])
+    overlapping = write_jsonl(tmp_path / "overlapping.jsonl", [GOOD[0], {**GOOD[1], "request_id": "new"}])
+    rejected = write_jsonl(
+        tmp_path / "rejected.jsonl",
+        [{**GOOD[1], "request_id": "n"}, {**GOOD[0], "request_id": "n2", "input_tokens": -3}],
+    )
+    repeated = write_jsonl(
+        tmp_path / "repeated.jsonl", [{**GOOD[1], "request_id": "d"}, {**GOOD[2], "request_id": "d"}]
+    )
+    unreadable = tmp_path / "unreadable.jsonl"
+    unreadable.write_text(json.dumps({**GOOD[1], "request_id": "u"}) + "\n{broken\n")
+    csv = tmp_path / "export.csv"
+    csv.write_text("request_id,started_at,input_tokens,output_tokens\nc1,2026-11-01T10:00:00Z,5,1\n")
+    files = [clean, overlapping, rejected, repeated, unreadable, csv]
+    both, general, taken = _load_both_ways(tmp_path, monkeypatch, files)
+    assert taken == [True, False, True, False, True, True]  # only a repeated request_id takes the general load
+    assert both == general
+    ledger = {Path(str(row[1])).name: row[4:8] for row in both["ingests"]}  # rows_read, loaded, duplicates, quarantined
+    assert ledger == {
+        "clean.jsonl": (10, 10, 0, 0),
+        "overlapping.jsonl": (2, 1, 1, 0),
+        "rejected.jsonl": (2, 1, 0, 1),
+        "repeated.jsonl": (2, 1, 1, 0),
+        "unreadable.jsonl": (2, 1, 0, 1),
+        "export.csv": (1, 1, 0, 0),
+    }
+    assert [row[0] for row in both["ingests"]] == [1, 2, 3, 4, 5, 6]  # a straight load given up leaves no gap
+
+
+def test_straight_load_values_of_odd_records(tmp_path: Path) -> None:
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(con, [write_jsonl(tmp_path / "odd.jsonl", ODD_BUT_VALID)])
+    assert (result.loaded, result.quarantined) == (6, 0)
+    rows = con.sql(
+        "select request_id, trace_id, started_at::varchar, task_type, status, escalated, quality_passed, team, "
+        "feature, user_id, input_tokens, cached_input_tokens, tags from requests order by source_line"
+    ).fetchall()
+    assert rows == [
+        ("padded", "padded", "2026-11-01 10:00:00", "classification", "success", False, None, "search", "a b", "ü",
+         1000, 0, ["env:prod", "a"]),
+        ("s1", "s1", "2026-11-01 10:00:00", "unknown", "success", True, False, None, None, None, 10, 0, None),
+        ("s2", "s2", "2026-11-01 15:00:00", "unknown", "error", False, None, None, None, None, 1, 0, None),
+        ("s3", "s3", "2025-11-01 10:00:00.5", "unknown", "error", False, None, None, None, None, 1, 1, None),
+        ("s4", "s4", "2026-11-01 04:30:00.5", "classification", "success", False, None, None, None, None, 1000, 0,
+         ["task_type:x", " y "]),
+        ("s5", "s5", "2026-11-01 10:00:00", "from_metadata", "success", False, None, None, None, None, 1000, 0,
+         ["env:prod", "a"]),
+    ]  # fmt: skip
+
+
+def test_straight_load_numbers_records_in_file_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # more records than one row group (122,880), read by several threads, with blank lines between some
+    lines = [
+        json.dumps({"request_id": f"r{i}", "started_at": "2026-11-01T10:00:00Z", "input_tokens": i, "output_tokens": 1})
+        + ("\n" if i % 50_000 == 7 else "")
+        for i in range(300_000)
+    ]
+    source = tmp_path / "big.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    both, general, taken = _load_both_ways(tmp_path, monkeypatch, [source])
+    assert taken == [True]
+    assert both == general
+    # source_line is the record number: the n-th non-blank line, whatever thread read it
+    numbered = [(row[0], row[23]) for row in both["requests"]]
+    assert numbered == [(f"r{i}", i + 1) for i in range(300_000)]
+
+
+def test_in_transaction_runs_once_with_the_rows(tmp_path: Path) -> None:
+    from ingest.load import ingest_file
+
+    seen: list[int] = []
+
+    def hook(transaction: duckdb.DuckDBPyConnection) -> None:
+        [(calls,)] = transaction.execute("select count(*) from requests").fetchall()
+        seen.append(int(calls))
+
+    con = connect(tmp_path / "db.duckdb")
+    ingest_file(con, write_jsonl(tmp_path / "a.jsonl", GOOD[:2]), in_transaction=hook)  # straight
+    ingest_file(
+        con, write_jsonl(tmp_path / "b.jsonl", [GOOD[2], {**GOOD[3], "output_tokens": -1}]), in_transaction=hook
+    )
+    assert seen == [2, 3]
+
+
+def test_normalize_shortcuts_agree_with_the_general_expressions(tmp_path: Path) -> None:
+    """clean_text, utc_time and the flag cast take shortcuts for common values; each equals the general expression."""
+    con = connect(tmp_path / "db.duckdb")
+    texts = ["abc", " abc", "abc ", "a b", "", " ", "\u00a0x\u00a0", "\u3000", "\tx\t", "ü", "e\u0301", "x\r\ny", None]
+    times = [
+        "2026-11-01T10:00:00Z", " 2026-11-01T12:00:00+02:00 ", "2026-11-01", "2026-11-01 10:00:00 Europe/Paris",
+        "\u00a02026-11-01T10:00:00Z", "\t2026-11-01 ", "infinity", "-infinity", "epoch", "yesterday", "1761991200",
+        "290000-01-01", None,
+    ]  # fmt: skip
+    flags = ["true", "FALSE", " True ", "t", "yes", "No", "1", "0", "\u00a0true", "on", "maybe", "", None]
+    differ = con.sql(
+        """
+        select 'clean_text', value from unnest($texts) as t(value)
+        where clean_text(value) is distinct from nullif(trim(value), '')
+        union all
+        select 'utc_time', value from unnest($times) as t(value)
+        where utc_time(value) is not null
+          and utc_time(value)
+              is distinct from try_cast(try_cast(trim(value) as timestamptz) at time zone 'UTC' as timestamp)
+        union all
+        select 'flag', value from unnest($flags) as t(value)
+        where coalesce(try_cast(value as boolean), try_cast(lower(trim(value)) as boolean))
+              is distinct from try_cast(lower(trim(value)) as boolean)
+        """,
+        params={"texts": texts, "times": times, "flags": flags},
+    ).fetchall()
+    assert differ == []
+
+
+def test_connection_settings_are_left_as_they_were(tmp_path: Path) -> None:
+    """The straight load inserts without keeping row order (each row has its record number); the connection's own
+    preserve_insertion_order comes back after a load, a rolled-back one too."""
+    from ingest.load import ingest_file
+
+    def order(con: duckdb.DuckDBPyConnection) -> bool:
+        [(value,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
+        return bool(value)
+
+    def fail(transaction: duckdb.DuckDBPyConnection) -> None:
+        raise RuntimeError("hook failed")
+
+    con = connect(tmp_path / "db.duckdb")
+    ingest_file(con, write_jsonl(tmp_path / "a.jsonl", GOOD[:2]))
+    assert order(con) is True
+    with pytest.raises(RuntimeError, match="hook failed"):
+        ingest_file(con, write_jsonl(tmp_path / "b.jsonl", GOOD[2:]), in_transaction=fail)
+    assert order(con) is True
+    assert con.sql("select count(*) from requests").fetchall() == [(2,)]
+    con.execute("set preserve_insertion_order = false")
+    [result] = ingest_paths(con, [write_jsonl(tmp_path / "c.jsonl", [{**GOOD[2], "request_id": "c1"}, GOOD[3]])])
+    assert order(con) is False
+    assert result.loaded == 2
+    assert con.sql(
+        "select request_id, source_line from requests where source like '%c.jsonl' order by 2"
+    ).fetchall() == [
+        ("c1", 1),
+        ("r4", 2),
+    ]

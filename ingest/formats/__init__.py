@@ -1,8 +1,9 @@
 """Log-format readers behind one small protocol.
 
-A reader turns one file into the temp table ``ingest_stage``: the canonical fields of DESIGN §3 as text (absent
-fields NULL), plus ``source_line``, ``raw_text`` (the record as read, when the reader has it), ``is_malformed`` and
-``reader_reason``. Typing, validation, dedup and loading are shared (ingest/load.py, queries/sql/ingest/).
+A reader turns one file into the temp table (or view) ``ingest_stage``: the canonical fields of DESIGN §3 as text
+(absent fields NULL), plus ``source_line``, ``raw_text`` (the record as read, when the reader has it),
+``is_malformed`` and ``reader_reason``. Typing, validation, dedup and loading are shared (ingest/load.py,
+queries/sql/ingest/).
 Readers are picked by content sniffing, or by name with ``--format``.
 """
 
@@ -36,7 +37,7 @@ class Reader(Protocol):
         ...
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path) -> int:
-        """Create or replace the temp table ingest_stage from the file; return how many records were skipped
+        """Create the temp table (or view) ingest_stage from the file; return how many records were skipped
         because they are not model calls (an OpenTelemetry span of a tool or an HTTP request, say)."""
         ...
 

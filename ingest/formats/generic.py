@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from ingest.fields import STAGED_FIELDS, accepted_names
-from queries.db import sql_text
+from queries.db import execute_file, sql_text
 
 MAX_RAW_CHARS = 1000
 
@@ -120,6 +120,10 @@ class GenericReader:
             self._read_json(con, path, is_array=is_array, typed=False)
 
     def _read_json(self, con: duckdb.DuckDBPyConnection, path: Path, *, is_array: bool, typed: bool) -> None:
+        """The records into the temp table ingest_stage_records, one row each in record order, and over it the view
+        ingest_stage with the columns every reader stages. source_line, the record number, is the row's place in that
+        table (rowid + 1): numbering in the read (row_number() over ()) would run the read on one thread, so only a
+        connection that does not preserve insertion order numbers the records there."""
         names = sorted({name for field in STAGED_FIELDS for name in accepted_names(field)})
         types = {
             name: (TYPED_JSON_FIELDS.get(field, "VARCHAR") if typed else "VARCHAR")
@@ -130,19 +134,31 @@ class GenericReader:
         json_format = "array" if is_array else "newline_delimited"
         select = _canonical_select({name: name for name in names}, {name: _quoted(name) for name in names})
         no_field = "(" + " and ".join(f"{_quoted(name)} is null" for name in names) + ")"
+        [(preserves_order,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
+        drop_stage(con)
         con.execute(
             f"""
-            create or replace temp table ingest_stage as
+            create or replace temp table ingest_stage_records as
             select
                 {select},
-                row_number() over () as source_line,
-                null::varchar as raw_text,
-                {no_field} as is_malformed,
-                case when {no_field} then 'not valid JSON, or an object with no known field' end as reader_reason
+                {no_field} as is_malformed
+                {"" if preserves_order else ", row_number() over () as record_number"}
             from read_json($path, format = '{json_format}', columns = {columns}, ignore_errors = {not typed},
                            maximum_object_size = 67108864)
             """,
             {"path": str(path)},
+        )
+        con.execute(
+            f"""
+            create temp view ingest_stage as
+            select
+                {", ".join(STAGED_FIELDS)},
+                {"rowid + 1" if preserves_order else "record_number"} as source_line,
+                null::varchar as raw_text,
+                is_malformed,
+                case when is_malformed then 'not valid JSON, or an object with no known field' end as reader_reason
+            from ingest_stage_records
+            """
         )
 
     def locate(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -281,6 +297,13 @@ def number_csv_lines(con: duckdb.DuckDBPyConnection, table: str) -> None:
         )
         """
     )
+
+
+def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop ingest_stage, whichever it is: the generic JSON reader's view, or another reader's table."""
+    for name, kind in execute_file(con, "ingest/work_relations.sql").fetchall():
+        if name == "ingest_stage":
+            con.execute(f"drop {kind} ingest_stage")
 
 
 def open_decompressed(path: Path) -> BinaryIO:

@@ -13,3 +13,15 @@ create or replace macro token_problem(field_name, value_text, value, is_malforme
             field_name || ': ''' || left(value_text::varchar, 60) || ''' is not a whole number'
          when value < 0 then field_name || ': ' || value || ' is negative (a count >= 0 expected)'
     end;
+
+-- clean_text: nullif(trim(value), '') (trim strips Unicode space separators) without copying the common value that
+-- has nothing to trim: an ASCII value with no space in it is returned as it is, any other value is trimmed.
+create or replace macro clean_text(value_text) as
+    nullif(case when strlen(value_text) = length(value_text) and not contains(value_text, ' ')
+                then value_text else trim(value_text) end, '');
+
+-- utc_time: text with a time zone or offset (ISO-8601 '...Z', '...+02:00') -> TIMESTAMP in UTC, the value of
+-- try_cast(text as timestamptz) at time zone 'UTC' without a time zone conversion per row; NULL when the text does not
+-- read as one, or is infinite (epoch_us gives NULL then), so that the caller falls back to its more lenient reading.
+create or replace macro utc_time(value_text) as
+    make_timestamp(epoch_us(try_cast(value_text as timestamptz)));

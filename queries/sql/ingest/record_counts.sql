@@ -1,4 +1,5 @@
--- The ledger row of one ingest: rows_read = loaded + duplicates + quarantined by construction.
+-- The ledger row of one ingest: rows_read = loaded + duplicates + quarantined by construction. $rows_read (records
+-- staged) and $quarantined (records rejected) come from the load; loaded is counted in requests.
 update ingests set
     finished_at = $now,
     skipped = $skipped,
@@ -8,9 +9,9 @@ update ingests set
     duplicates = counts.rows_read - counts.loaded - counts.quarantined
 from (
     select
-        (select count(*) from ingest_typed) as rows_read,
+        $rows_read::bigint as rows_read,
         (select count(*) from requests where ingest_id = $ingest_id) as loaded,
-        (select count(*) from ingest_typed where reject_reason is not null) as quarantined
+        $quarantined::bigint as quarantined
 ) as counts
 where ingests.ingest_id = $ingest_id
 returning ingests.rows_read, ingests.loaded, ingests.duplicates, ingests.quarantined
