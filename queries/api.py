@@ -13,6 +13,8 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from queries.db import frame
+
 Dimension = Literal["task_type", "model", "tier", "day", "team"]
 DIMENSIONS: tuple[Dimension, ...] = ("task_type", "model", "tier", "day", "team")
 SCOPE_ARGS = "$start_at, $end_at, $task_types, $teams, $providers"
@@ -51,7 +53,7 @@ def _timestamp(value: dt.datetime | dt.date | None) -> dt.datetime | None:
 
 def _mart(con: duckdb.DuckDBPyConnection, mart: str, scope: Scope, **extra: object) -> pl.DataFrame:
     leading = "".join(f"${name}, " for name in extra)
-    return con.sql(f"select * from {mart}({leading}{SCOPE_ARGS})", params={**extra, **scope.params()}).pl()
+    return frame(con, f"select * from {mart}({leading}{SCOPE_ARGS})", {**extra, **scope.params()})
 
 
 def task_costs(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
@@ -108,12 +110,12 @@ def cost_reconciliation(con: duckdb.DuckDBPyConnection, scope: Scope = ALL, tole
 
 def quarantine(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> pl.DataFrame:
     """The latest quarantined records: source, source_line, reason, raw_text, ingest_id, quarantined_at."""
-    return con.sql("select * from mart_quarantine($row_limit)", params={"row_limit": limit}).pl()
+    return frame(con, "select * from mart_quarantine($row_limit)", {"row_limit": limit})
 
 
 def ingest_history(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> pl.DataFrame:
     """The ingest ledger, newest first: one row per loaded file with its four accounting numbers."""
-    return con.sql("select * from mart_ingest_history($row_limit)", params={"row_limit": limit}).pl()
+    return frame(con, "select * from mart_ingest_history($row_limit)", {"row_limit": limit})
 
 
 def previous_period(scope: Scope) -> Scope | None:
@@ -192,25 +194,25 @@ def reconciliation_summary(con: duckdb.DuckDBPyConnection, scope: Scope = ALL, t
 def price_book(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The active price book as applied: one row per model x effective period x price variant x context band,
     with provider, tier and context window; prices in USD per 1M tokens, effective_to NULL for current prices."""
-    return con.sql("select * from mart_price_book").pl()
+    return frame(con, "select * from mart_price_book")
 
 
 def profiling_pass_rates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Latest profiling run, per task type x tier: prompts, passed_prompts, pass_rate with its 95% Wilson interval
     (pass_rate_low, pass_rate_high), mean tokens, latency (ms) and score, tier_rank."""
-    return con.sql("select * from mart_profiling_pass_rates").pl()
+    return frame(con, "select * from mart_profiling_pass_rates")
 
 
 def profiling_recommendation(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Per profiled task type: current_tier, recommended_tier, decision (route / route with monitoring / no tier
     meets the bar), the pass rate behind it with its interval and n, blast_radius, quality_gate and the reason."""
-    return con.sql("select * from mart_profiling_recommendation").pl()
+    return frame(con, "select * from mart_profiling_recommendation")
 
 
 def cost_projection(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Per task type x map (all_frontier, current, recommended): tier, model, requests_per_day and its source,
     pass_rate, expected_escalation_rate, cost_per_request_usd and monthly_cost_usd (30 days, USD)."""
-    return con.sql("select * from mart_cost_projection").pl()
+    return frame(con, "select * from mart_cost_projection")
 
 
 def task_audit(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
@@ -239,4 +241,4 @@ def focus_daily(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFr
 def freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """One row: latest_started_at (the newest call the marts see, UTC), last_ingest_at (when the newest ingest
     committed, UTC), latest_ingest_id and calls. NULL times before the first ingest."""
-    return con.sql("select * from mart_freshness").pl()
+    return frame(con, "select * from mart_freshness")

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 
 from queries.config import (
@@ -56,6 +58,8 @@ SQL_LAYERS: tuple[str, ...] = (
     "intermediate/int_call_output_buckets.sql",
     "derived/call_rollup.sql",
     "derived/trace_rollup.sql",
+    "intermediate/int_simulator_groups.sql",
+    "derived/simulator_rollup.sql",
     "derived/trace_cost_histogram.sql",
     "derived/call_output_histogram.sql",
     "intermediate/int_calls_in_scope.sql",
@@ -101,6 +105,17 @@ SQL_LAYERS: tuple[str, ...] = (
 def sql_text(relative_path: str) -> str:
     """The text of one SQL file under queries/sql."""
     return (SQL_DIR / relative_path).read_text(encoding="utf-8")
+
+
+# frame() runs a query once and copies its (small) result out through Arrow, which DuckDB 2.0 warns about for large
+# results; a relation's .pl() instead binds the query once to describe it and again to run it.
+warnings.filterwarnings("ignore", message="Arrow output on a DB-API result makes an extra copy", category=UserWarning)
+
+
+def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    """A query's result as a Polars frame, planned once: for the marts, whose results are small and whose planning
+    is a large part of their time (``con.sql(query).pl()`` plans twice: to describe the relation, then to run it)."""
+    return pl.from_arrow(con.execute(query, params or {}).to_arrow_table())  # type: ignore[return-value]
 
 
 def execute_file(
@@ -195,6 +210,7 @@ DERIVED_FROM = (
     "intermediate/int_traces.sql",
     "intermediate/int_call_groups.sql",
     "intermediate/int_trace_groups.sql",
+    "intermediate/int_simulator_groups.sql",
     "intermediate/int_trace_cost_buckets.sql",
     "intermediate/int_call_exceptions.sql",
     "intermediate/int_call_output_buckets.sql",

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from queries.api import ALL, SCOPE_ARGS, Scope
 from queries.config import PriceBook, Routing
-from queries.db import config_tables
+from queries.db import config_tables, frame
 
 SCENARIO_TABLES = {"scenario_tiers": "cfg_tiers", "scenario_tasks": "cfg_tasks", "scenario_settings": "cfg_settings"}
 DAYS_PER_MONTH = 30
@@ -42,7 +42,7 @@ def whatif(con: duckdb.DuckDBPyConnection, scenarios: Mapping[str, Routing], sco
     for name, table in tables.items():
         con.register(name, table)
     try:
-        return con.sql(f"select * from mart_whatif({SCOPE_ARGS})", params=scope.params()).pl()
+        return frame(con, f"select * from mart_whatif({SCOPE_ARGS})", scope.params())
     finally:
         for name in tables:
             con.unregister(name)

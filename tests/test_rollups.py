@@ -155,6 +155,7 @@ def assert_rollups_equal_a_rebuild(con: duckdb.DuckDBPyConnection) -> None:
     for table, fresh in [
         ("call_rollup", f"int_call_groups({every}, null, null)"),
         ("trace_rollup", f"int_trace_groups({every}, false)"),
+        ("simulator_rollup", "int_simulator_groups('trace_rollup', true)"),  # the fold of trace_rollup, just compared
         ("trace_cost_histogram", f"int_trace_cost_buckets({every}, false)"),
         ("call_output_histogram", f"int_call_output_buckets({every}, null, null)"),
         ("call_exceptions", "int_call_exceptions(null, null)"),

@@ -1,7 +1,7 @@
 -- Bring the rollups and histograms up to date after a refresh: group the new calls and the signed trace changes,
--- then rewrite
--- only the days they touch as the sum of what those days held and the change. Sums and counts stay exact;
--- a group whose traces all moved away (requests 0) is dropped.
+-- then rewrite only the days they touch as the sum of what those days held and the change (the simulator's rollup:
+-- those days of the trace rollup folded again). Sums and counts stay exact; a group whose traces all moved away
+-- (requests 0) is dropped.
 create or replace temp table call_rollup_delta as
 select * from int_call_groups('-infinity', 'infinity', 'infinity', 'infinity', $after_ingest_id, $through_ingest_id);
 
@@ -67,6 +67,11 @@ having sum(requests) <> 0;
 delete from trace_rollup where day in (select day from trace_rollup_delta);
 
 insert into trace_rollup by name select * from trace_rollup_merged;
+
+delete from simulator_rollup where day in (select day from trace_rollup_delta);
+
+insert into simulator_rollup by name
+select * from int_simulator_groups('trace_rollup', true) where day in (select day from trace_rollup_delta);
 
 create or replace temp table trace_cost_histogram_delta as
 select * from int_trace_cost_buckets('-infinity', 'infinity', 'infinity', 'infinity', true);

@@ -1,11 +1,13 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- What-if: the traffic in scope repriced under each scenario tier map (registered as scenario_tiers,
 -- scenario_tasks and scenario_settings by queries/simulate.py). grain: one row per scenario x task type. USD.
--- It reads the daily trace rollup (int_trace_groups_in_scope), whose groups hold traces alike in everything the
--- simulation looks at: day, task, the tiers and models that served them, the answer's price variant and input
--- band, with the answer's token sums (a cost is linear in tokens at one price, so a group is priced once).
--- Per trace group: the task's tier under the scenario. A trace the scenario routes as it was served (same tier, a model the
--- tier lists) keeps its actual cost, escalations included; the current map therefore reproduces the baseline. For
+-- It reads the simulator's daily trace rollup (int_trace_groups_in_scope with simulator), whose groups hold traces
+-- alike in everything the simulation looks at: day, task, the tiers and models that served them, the answer's price
+-- variant and input band, with the answer's token sums (a cost is linear in tokens at one price, so a group is
+-- priced once).
+-- Per trace group: the task's tier under the scenario. A trace the scenario routes as it was served (same tier, a
+-- model the tier lists) keeps its actual cost, escalations included; the current map therefore reproduces the
+-- baseline. For
 -- the others: the context guard moves an answer whose input exceeds
 -- context_guard_ratio x the window of the tier's model to the next tier that fits (judged on the answer's input band,
 -- exact for the guard limits of routing.yaml's ratio, see stg_input_bands; counted; when none fits the trace
@@ -14,29 +16,13 @@
 -- (1 - pass rate) x the cost on the next tier. The pass rate comes from profiling, else from the escalation rate
 -- observed for the task on that tier, else there is no evidence (counted in traces_without_evidence).
 -- Traces with an unpriced call, or sent to an unpriced model, are left out of both costs and counted.
--- the rollup's groups folded to what the simulation looks at (team, feature, provider... set aside)
-with trace_groups as (
-    select
-        day,
-        task_type,
-        first_served_tier,
-        first_served_model,
-        final_served_tier_rank,
-        is_escalated,
-        has_unpriced_call,
-        answer_price_variant,
-        answer_input_band_lower,
-        answer_input_band_upper,
-        sum(requests)::bigint as requests,
-        sum(cost_usd) as cost_usd,
-        sum(answer_input_tokens)::bigint as answer_input_tokens,
-        sum(answer_cached_input_tokens)::bigint as answer_cached_input_tokens,
-        sum(answer_cache_write_tokens)::bigint as answer_cache_write_tokens,
-        sum(answer_output_tokens)::bigint as answer_output_tokens,
-        sum(answer_reasoning_tokens)::bigint as answer_reasoning_tokens
-    from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers)
-    group by all
-    having sum(requests) > 0
+with scoped_groups as (
+    select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers, simulator := true)
+),
+
+-- the scope's groups folded to what the simulation looks at (team, feature, provider... set aside)
+trace_groups as (
+    select * from int_simulator_groups('scoped_groups', false) where requests > 0
 ),
 
 scenario_models as (
