@@ -445,6 +445,23 @@ def print_report(report: JsonDict) -> None:
     print(f"  marts phase peak RSS {report['marts_peak_rss_mb']:,.0f} MiB")
 
 
+def alternate_ingests(
+    data: Path, raw_db: Path, tierscope_db: Path, repeat: int
+) -> tuple[list[JsonDict], list[JsonDict]]:
+    """``repeat`` runs of each contender on ``data``, alternating (raw read_json, then tierscope), each in a fresh
+    child process and database: the raw runs and the tierscope runs. Compare their medians: on a shared machine one
+    run of either can be off by a third."""
+    raw_runs: list[JsonDict] = []
+    ingest_runs: list[JsonDict] = []
+    for attempt in range(1, repeat + 1):
+        print(f"[{attempt}/{repeat}] duckdb read_json ...", end=" ", flush=True)
+        raw_runs.append(run_phase("raw", raw_db, data))
+        print(f"{raw_runs[-1]['seconds']:.2f} s; tierscope ingest_paths ...", end=" ", flush=True)
+        ingest_runs.append(run_phase("ingest", tierscope_db, data))
+        print(f"{ingest_runs[-1]['seconds']:.2f} s", flush=True)
+    return raw_runs, ingest_runs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows in the generated file")
@@ -486,14 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         f"calibration query {' '.join(f'{run:.2f}' for run in calibration)} s; warm-up read {warm_seconds:.1f} s",
         flush=True,
     )
-    raw_runs: list[JsonDict] = []
-    ingest_runs: list[JsonDict] = []
-    for attempt in range(1, args.repeat + 1):
-        print(f"[{attempt}/{args.repeat}] duckdb read_json ...", end=" ", flush=True)
-        raw_runs.append(run_phase("raw", raw_db, data))
-        print(f"{raw_runs[-1]['seconds']:.2f} s; tierscope ingest_paths ...", end=" ", flush=True)
-        ingest_runs.append(run_phase("ingest", tierscope_db, data))
-        print(f"{ingest_runs[-1]['seconds']:.2f} s", flush=True)
+    raw_runs, ingest_runs = alternate_ingests(data, raw_db, tierscope_db, args.repeat)
     print("marts ...", flush=True)
     marts = run_phase("marts", tierscope_db)
 
