@@ -64,6 +64,7 @@ SQL_LAYERS: tuple[str, ...] = (
     "derived/call_output_histogram.sql",
     "intermediate/int_calls_in_scope.sql",
     "intermediate/int_traces_in_scope.sql",
+    "intermediate/int_scope_days.sql",
     "intermediate/int_call_groups_in_scope.sql",
     "intermediate/int_trace_groups_in_scope.sql",
     "intermediate/int_trace_cost_buckets_in_scope.sql",
