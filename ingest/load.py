@@ -22,7 +22,7 @@ from typing import TextIO
 import duckdb
 
 from ingest.formats import Reader, detect, reader_named
-from ingest.formats.generic import read_head
+from ingest.formats.generic import drop_work_relations, read_head
 from queries.db import execute_file, refresh_derived, sql_text
 
 
@@ -140,7 +140,7 @@ def ingest_file(
         raise FileNotFoundError(f"{path}: no such file")
     reader: Reader = reader_named(source_format) if source_format else detect(path, read_head(path))
     stop = progress.watch(con, index, source) if progress else (lambda: None)
-    _drop_work_relations(con)
+    drop_work_relations(con)
     try:
         skipped = reader.stage(con, path)
         file = _File(path, reader, source, fingerprint(path), skipped)
@@ -150,7 +150,7 @@ def ingest_file(
         ingest_id, counts, problems = loaded
     finally:
         stop()
-        _drop_work_relations(con)
+        drop_work_relations(con)
     rows_read, calls, duplicates, quarantined = counts
     return IngestResult(
         source=source,
@@ -251,7 +251,7 @@ def _load_general(
     """The general load, for a file that repeats a request_id: the staged file typed and validated once into the
     table ingest_typed, rejected records located, then one transaction with the ledger row, the quarantined records,
     the new calls (deduplicated within the file and against stored calls) and the counts."""
-    _drop_work_relations(con, keep_stage=True)
+    drop_work_relations(con, only=("ingest_typed",))
     con.execute("create temp table ingest_typed as\n" + sql_text("ingest/normalize.sql"))
     [(rows_read, rejects)] = con.execute(
         "select count(*), count(*) filter (where reject_reason is not null) from ingest_typed"
@@ -299,13 +299,6 @@ def _problems(con: duckdb.DuckDBPyConnection, file: _File) -> tuple[Problem, ...
             "order by source_line limit 20"
         ).fetchall()
     )
-
-
-def _drop_work_relations(con: duckdb.DuckDBPyConnection, *, keep_stage: bool = False) -> None:
-    """Drop the temp views and tables an ingest on this connection made (all but the stage: ingest_typed only)."""
-    for name, kind in execute_file(con, "ingest/work_relations.sql").fetchall():
-        if not keep_stage or name == "ingest_typed":
-            con.execute(f"drop {kind} if exists {name}")
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

@@ -135,7 +135,7 @@ class GenericReader:
         select = _canonical_select({name: name for name in names}, {name: _quoted(name) for name in names})
         no_field = "(" + " and ".join(f"{_quoted(name)} is null" for name in names) + ")"
         [(preserves_order,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
-        drop_stage(con)
+        drop_work_relations(con, only=("ingest_stage",))
         con.execute(
             f"""
             create or replace temp table ingest_stage_records as
@@ -299,11 +299,13 @@ def number_csv_lines(con: duckdb.DuckDBPyConnection, table: str) -> None:
     )
 
 
-def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop ingest_stage, whichever it is: the generic JSON reader's view, or another reader's table."""
+def drop_work_relations(con: duckdb.DuckDBPyConnection, only: tuple[str, ...] | None = None) -> None:
+    """Drop the temp views and tables of an ingest on this connection (or only those named), each with the right
+    statement: ingest_stage is a view for the generic JSON reader and a table for the others; ingest_typed a view in a
+    straight load and a table in the general one."""
     for name, kind in execute_file(con, "ingest/work_relations.sql").fetchall():
-        if name == "ingest_stage":
-            con.execute(f"drop {kind} ingest_stage")
+        if only is None or name in only:
+            con.execute(f"drop {kind} if exists {name}")
 
 
 def open_decompressed(path: Path) -> BinaryIO:
