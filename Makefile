@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 types: $(STAMP)
-	$(BIN)/mypy ingest queries dashboard benchmarks
+	$(BIN)/mypy tierscope benchmarks
 
 check: lint types test
 

@@ -100,7 +100,7 @@ copy (
 def calls_select(rows: int, first: int = 0, stop: int | None = None) -> str:
     """A SELECT of calls ``first`` .. ``stop - 1`` of a ``rows``-call month (the columns of the generic format,
     started_at a TIMESTAMP): the same call for the same number whatever the slice, so big tables are made in parts."""
-    from queries.config import load_price_book, load_routing
+    from tierscope.queries.config import load_price_book, load_routing
 
     routing = load_routing()
     price_book = load_price_book()
@@ -275,8 +275,8 @@ def phase_raw(db: Path, data: Path) -> JsonDict:
 
 
 def phase_ingest(db: Path, data: Path) -> JsonDict:
-    from ingest.load import ingest_paths, with_transaction
-    from queries.db import connect, refresh_derived
+    from tierscope.ingest.load import ingest_paths, with_transaction
+    from tierscope.queries.db import connect, refresh_derived
 
     _fresh(db)
     started = time.perf_counter()
@@ -309,7 +309,7 @@ def phase_ingest(db: Path, data: Path) -> JsonDict:
 
 def mart_calls() -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection], Any]]]:
     """(label, call) for every mart function of queries.api, all-time scope; cost_by once per dimension."""
-    from queries import api
+    from tierscope.queries import api
 
     calls: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], Any]]] = [("task_costs", api.task_costs)]
     for dimension in api.DIMENSIONS:
@@ -327,7 +327,7 @@ def mart_calls() -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection], Any]]]
 
 
 def phase_marts(db: Path) -> JsonDict:
-    from queries.db import connect
+    from tierscope.queries.db import connect
 
     con = connect(db)
     baseline = _rss_mb()

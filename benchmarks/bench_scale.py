@@ -63,7 +63,7 @@ JsonDict = dict[str, Any]
 # --------------------------------------------------------------------------------------------------- building
 def ensure_database(rows: int, workdir: Path) -> tuple[Path, JsonDict]:
     """The cached database of ``rows`` calls (built when missing or stale) and how it was built."""
-    from queries.db import connect
+    from tierscope.queries.db import connect
 
     db = workdir / f"scale_{rows}.duckdb"
     meta_path = db.with_suffix(".meta.json")
@@ -122,7 +122,7 @@ def ensure_database(rows: int, workdir: Path) -> tuple[Path, JsonDict]:
 # ------------------------------------------------------------------------------------------ child: the marts
 def mart_calls(scope: Any) -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection], Any]]]:
     """(label, call) for every function of queries.api that reads a mart for a scope; cost_by once per dimension."""
-    from queries import api
+    from tierscope.queries import api
 
     calls: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], Any]]] = []
     for name, function in inspect.getmembers(api, inspect.isfunction):
@@ -141,8 +141,8 @@ def mart_calls(scope: Any) -> list[tuple[str, Callable[[duckdb.DuckDBPyConnectio
 
 def one_tier_cheaper() -> Any:
     """The scenario: every task type of routing.yaml one tier down from its tier (the first tier stays)."""
-    from queries.config import load_routing
-    from queries.scenario import with_task_tiers
+    from tierscope.queries.config import load_routing
+    from tierscope.queries.scenario import with_task_tiers
 
     routing = load_routing()
     tiers = list(routing.tiers)
@@ -164,8 +164,8 @@ def timed(call: Callable[[], Any]) -> JsonDict:
 
 
 def phase_marts(db: Path, memory_limit: str) -> JsonDict:
-    from queries import api, simulate
-    from queries.db import connect
+    from tierscope.queries import api, simulate
+    from tierscope.queries.db import connect
 
     con = connect(db)
     con.execute("set memory_limit = $limit", {"limit": memory_limit})
@@ -190,7 +190,7 @@ def phase_marts(db: Path, memory_limit: str) -> JsonDict:
     scenario = {"one tier cheaper": one_tier_cheaper()}
     whatif = {name: timed(functools.partial(simulate.whatif, con, scenario, scope)) for name, scope in scopes.items()}
     [counts] = con.execute(
-        "select (select count(*) from requests), (select count(*) from traces), (select count(*) from call_rollup), "
+        "select (select count(*) from calls), (select count(*) from traces), (select count(*) from call_rollup), "
         "(select count(*) from trace_rollup), current_setting('memory_limit'), current_setting('threads')"
     ).fetchall()
     con.close()
@@ -220,7 +220,7 @@ def phase_pages(db: Path) -> JsonDict:
     from streamlit.testing.v1 import AppTest
 
     os.environ["TIERSCOPE_DB"] = str(db)
-    app = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app.py"), default_timeout=600)
+    app = AppTest.from_file(str(REPO_ROOT / "tierscope" / "dashboard" / "app.py"), default_timeout=600)
     started = time.perf_counter()
     app.run()
     first_load = time.perf_counter() - started

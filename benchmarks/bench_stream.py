@@ -44,15 +44,15 @@ if str(REPO_ROOT) not in sys.path:
 
 from bench_ingest import DEFAULT_WORKDIR, ensure_data, total_memory_bytes  # noqa: E402
 
-from dashboard import gate  # noqa: E402
-from dashboard.ingester import Ingester  # noqa: E402
-from ingest.load import ingest_paths  # noqa: E402
-from ingest.spool import Spool, spool_dir  # noqa: E402
-from queries import api  # noqa: E402
-from queries.db import connect  # noqa: E402
+from tierscope.dashboard import gate  # noqa: E402
+from tierscope.dashboard.ingester import Ingester  # noqa: E402
+from tierscope.ingest.load import ingest_paths  # noqa: E402
+from tierscope.ingest.spool import Spool, spool_dir  # noqa: E402
+from tierscope.queries import api  # noqa: E402
+from tierscope.queries.db import connect  # noqa: E402
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "stream_latest.json"
-SAMPLE_RECORD = REPO_ROOT / "sample_logs" / "formats" / "litellm.jsonl"
+SAMPLE_RECORD = REPO_ROOT / "tierscope" / "sample_logs" / "formats" / "litellm.jsonl"
 TIERSCOPE = Path(sys.executable).parent / "tierscope"
 ID_MARK = "bench-"
 TARGET_EVENTS_PER_SECOND = 5000
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         cursor = con.cursor()
         while not polling.is_set():
             rows = cursor.execute(
-                "select request_id, ingest_id from requests where ingest_id > $through and request_id like '%-0' "
+                "select request_id, ingest_id from calls where ingest_id > $through and request_id like '%-0' "
                 "and starts_with(request_id, $mark)",
                 {"through": through, "mark": ID_MARK},
             ).fetchall()
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _, input_tokens, output_tokens = record_template()
     [(count, distinct, tokens)] = reader.execute(
-        "select count(*), count(distinct request_id), sum(input_tokens + output_tokens) from requests "
+        "select count(*), count(distinct request_id), sum(input_tokens + output_tokens) from calls "
         "where starts_with(request_id, $mark)",
         {"mark": ID_MARK},
     ).fetchall()

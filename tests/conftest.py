@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.load import ingest_paths
-from queries.db import connect
+from tierscope.ingest.load import ingest_paths
+from tierscope.queries.db import connect
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_LOGS = REPO / "sample_logs"
+SAMPLE_LOGS = REPO / "tierscope" / "sample_logs"
 
 
 def write_jsonl(path: Path, records: Iterable[dict[str, object]]) -> Path:

@@ -25,7 +25,7 @@ WAIT_SECONDS = 30.0
 # The owner the dashboard runs (dashboard/ingester.py), as a process of its own that a test can SIGKILL.
 DASHBOARD_OWNER = (
     "import sys, threading\n"
-    "from dashboard import ingester\n"
+    "from tierscope.dashboard import ingester\n"
     "con = ingester.open_database(sys.argv[1])\n"
     "ingester.ensure_started(con, sys.argv[1])\n"
     "print('owner', flush=True)\n"
@@ -88,7 +88,7 @@ def stored(db: Path, prefix: str = "") -> Totals:
     with duckdb.connect(str(db), read_only=True) as con:
         [row] = con.execute(
             "select count(*), count(distinct request_id), coalesce(sum(input_tokens), 0), "
-            "coalesce(sum(output_tokens), 0) from requests where starts_with(request_id, $prefix)",
+            "coalesce(sum(output_tokens), 0) from calls where starts_with(request_id, $prefix)",
             {"prefix": prefix},
         ).fetchall()
     return Totals(*(int(value) for value in row))

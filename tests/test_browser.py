@@ -20,11 +20,11 @@ import polars as pl
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from dashboard import launch
-from ingest.profiling import load_profiling
-from queries import api
-from queries.api import Scope
-from queries.db import connect
+from tierscope.dashboard import launch
+from tierscope.ingest.profiling import load_profiling
+from tierscope.queries import api
+from tierscope.queries.api import Scope
+from tierscope.queries.db import connect
 from tests.conftest import SAMPLE_LOGS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -92,7 +92,7 @@ def dashboard_url(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory
         [
             sys.executable,
             "-c",
-            "import sys; from dashboard.launch import run; "
+            "import sys; from tierscope.dashboard.launch import run; "
             "sys.exit(run(sys.argv[1], int(sys.argv[2]), None, None, open_browser=False))",
             str(database),
             str(port),

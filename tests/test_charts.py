@@ -9,9 +9,9 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from dashboard import charts
-from dashboard.format import change, count, money, percent, points
-from queries import api
+from tierscope.dashboard import charts
+from tierscope.dashboard.format import change, count, money, percent, points
+from tierscope.queries import api
 
 TIERS = ["tier1", "tier2", "tier3"]
 DAY_1, DAY_2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)

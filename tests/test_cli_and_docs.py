@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from ingest.cli import build_parser, main
-from queries.config import (
+from tierscope.cli import build_parser, main
+from tierscope.queries.config import (
     DriftRule,
     ModelPrices,
     PriceBook,
@@ -21,7 +21,7 @@ from queries.config import (
     TaskProfile,
     TaskTypeRule,
 )
-from queries.db import SQL_DIR
+from tierscope.queries.db import SQL_DIR
 from tests.conftest import REPO, SAMPLE_LOGS
 
 README = (REPO / "README.md").read_text()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from queries.config import ConfigError, load_price_book, load_routing
+from tierscope.queries.config import ConfigError, load_price_book, load_routing
 
 VALID_ROUTING = """
 tiers:

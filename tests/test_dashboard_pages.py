@@ -20,12 +20,12 @@ import pytest
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
-from dashboard.format import change, count, money, percent
-from queries import api
-from queries.api import Scope
-from queries.db import connect
+from tierscope.dashboard.format import change, count, money, percent
+from tierscope.queries import api
+from tierscope.queries.api import Scope
+from tierscope.queries.db import connect
 
-APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+APP = Path(__file__).resolve().parent.parent / "tierscope" / "dashboard" / "app.py"
 TIMEOUT = 120
 DATA_PAGES = ("views/overview.py", "views/task_costs.py", "views/tier_mix.py", "views/drift.py")
 OpenApp = Callable[..., AppTest]

@@ -22,13 +22,13 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Multiselect, PageLink
 
-from dashboard import scenarios
-from dashboard.format import count, money, percent
-from ingest.profiling import load_profiling
-from queries import api, simulate
-from queries.config import Routing, load_routing
-from queries.db import connect
-from queries.scenario import routing_diff, routing_yaml, with_task_tiers
+from tierscope.dashboard import scenarios
+from tierscope.dashboard.format import count, money, percent
+from tierscope.ingest.profiling import load_profiling
+from tierscope.queries import api, simulate
+from tierscope.queries.config import Routing, load_routing
+from tierscope.queries.db import connect
+from tierscope.queries.scenario import routing_diff, routing_yaml, with_task_tiers
 from tests.conftest import SAMPLE_LOGS
 from tests.test_dashboard_pages import OpenApp, default_scope, figures, metrics, open_app, texts
 
@@ -402,7 +402,7 @@ def test_edited_routing_reports_problems_without_raising(routing: Routing) -> No
 
 
 def test_every_dashboard_page_is_documented_in_the_readme() -> None:
-    app = (Path(__file__).resolve().parent.parent / "dashboard" / "app.py").read_text(encoding="utf-8")
+    app = (Path(__file__).resolve().parent.parent / "tierscope" / "dashboard" / "app.py").read_text(encoding="utf-8")
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     titles = re.findall(r'st\.Page\("views/\w+\.py", title="([^"]+)"', app)
     assert {"What-if", "Profiling", "Task profile audit"} <= set(titles)

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.load import ingest_paths
-from queries.db import connect
+from tierscope.ingest.load import ingest_paths
+from tierscope.queries.db import connect
 from tests.conftest import REPO, write_jsonl
 
 LIVE = {"priced_calls": "select * from int_priced_calls", "traces": "select * from int_traces(null)"}
@@ -56,7 +56,7 @@ def test_derived_tables_follow_ingest_and_config(tmp_path: Path) -> None:
     # a different price book rebuilds the derived tables on open
     cheaper = tmp_path / "prices.yaml"
     cheaper.write_text(
-        (REPO / "config" / "prices.yaml")
+        (REPO / "tierscope" / "config" / "prices.yaml")
         .read_text()
         .replace(
             "{effective_from: 2024-10-01, input: 2.50, output: 10.00",

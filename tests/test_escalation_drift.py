@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.cli import main
-from queries import api
+from tierscope.cli import main
+from tierscope.queries import api
 from tests.conftest import BuildDb
 
 ROUTING = """

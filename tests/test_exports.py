@@ -12,11 +12,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from ingest.cli import main
-from ingest.prices_import import import_litellm, name_key, per_million
-from queries import api
-from queries.config import DEFAULT_TASK_TYPE_RULES, ConfigError, load_price_book, load_routing
-from queries.export import csv_safe, write_focus, write_parquet
+from tierscope.cli import main
+from tierscope.ingest.prices_import import import_litellm, name_key, per_million
+from tierscope.queries import api
+from tierscope.queries.config import DEFAULT_TASK_TYPE_RULES, ConfigError, load_price_book, load_routing
+from tierscope.queries.export import csv_safe, write_focus, write_parquet
 from tests.conftest import REPO, BuildDb, write_jsonl
 
 CALLS = [
@@ -284,7 +284,7 @@ def litellm_json(tmp_path: Path) -> Path:
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
     path = tmp_path / "prices.yaml"
-    path.write_text((REPO / "config" / "prices.yaml").read_text())
+    path.write_text((REPO / "tierscope" / "config" / "prices.yaml").read_text())
     return path
 
 
@@ -386,7 +386,9 @@ def test_import_all_text_models_prefers_the_unprefixed_name(litellm_json: Path, 
         ["gpt-4o"],
     )
     assert "text-embedding-3-small" not in load_price_book(out).models
-    assert book.read_text() == (REPO / "config" / "prices.yaml").read_text()  # --out leaves the book alone
+    assert (
+        book.read_text() == (REPO / "tierscope" / "config" / "prices.yaml").read_text()
+    )  # --out leaves the book alone
 
 
 def test_prices_and_export_cli(
@@ -430,4 +432,4 @@ def test_prices_and_export_cli(
 
 
 def test_default_rules_match_the_shipped_routing_file() -> None:
-    assert list(DEFAULT_TASK_TYPE_RULES) == load_routing(REPO / "config" / "routing.yaml").task_type_from
+    assert list(DEFAULT_TASK_TYPE_RULES) == load_routing(REPO / "tierscope" / "config" / "routing.yaml").task_type_from

@@ -14,11 +14,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from ingest.cli import main
-from ingest.formats import READERS, UnknownFormatError, detect, reader_named
-from ingest.load import IngestResult, ingest_paths, read_head
-from queries import api
-from queries.db import connect
+from tierscope.cli import main
+from tierscope.ingest.formats import READERS, UnknownFormatError, detect, reader_named
+from tierscope.ingest.load import IngestResult, ingest_paths, read_head
+from tierscope.queries import api
+from tierscope.queries.db import connect
 from tests.conftest import REPO, SAMPLE_LOGS, write_jsonl
 
 FORMATS = SAMPLE_LOGS / "formats"
@@ -262,7 +262,7 @@ def test_attribution_and_time_fields(formats_db: duckdb.DuckDBPyConnection) -> N
         """
         select request_id, trace_id, started_at::varchar, provider, team, feature, user_id, latency_ms, service_tier,
                reported_cost_usd, tags
-        from requests
+        from calls
         where request_id in ('2b7f0a6e-1d0c-4c7e-9a61-0c3c5a1e0004', 'chatcmpl-7d21a0c4-0002', 'eee19b7ec3c1b174',
                              'batch_req_6912aa01c4e08190b1d7a10f0003', 'msg_01FqDdpbBcPpFz5JpP7XqJ03', 'obs-7c1e-0003',
                              '7f6b2c10-0005-4a5e-9d11-3f2a9c0b0005')
@@ -382,7 +382,7 @@ def test_quarantine_names_the_line(formats_db: duckdb.DuckDBPyConnection) -> Non
 
 
 def test_prompt_and_completion_text_is_never_stored(formats_db: duckdb.DuckDBPyConnection) -> None:
-    stored = formats_db.sql("select to_json(requests)::varchar from requests").fetchall()
+    stored = formats_db.sql("select to_json(calls)::varchar from calls").fetchall()
     stored += formats_db.sql("select coalesce(raw_text, '') from quarantine").fetchall()
     assert len(stored) == 45
     assert not any("SECRET" in text for (text,) in stored)
@@ -411,13 +411,13 @@ def test_unknown_task_hints_name_the_rule_that_would_catch_them(formats_db: duck
     [tag_hint] = hints.filter(pl.col("rule_kind") == "tag_prefix").to_dicts()
     assert tag_hint["example_values"] == ["nightly-digest"]
     assert hints["share_of_unknown_calls"][0] == pytest.approx(2 / 6)
-    unknown = formats_db.sql("select count(*) from requests where task_type = 'unknown'").fetchall()
+    unknown = formats_db.sql("select count(*) from calls where task_type = 'unknown'").fetchall()
     assert unknown == [(6,)]
 
 
 def test_a_hinted_rule_gives_the_task_type(tmp_path: Path) -> None:
     routing = tmp_path / "routing.yaml"
-    shipped = (REPO / "config" / "routing.yaml").read_text()
+    shipped = (REPO / "tierscope" / "config" / "routing.yaml").read_text()
     routing.write_text(
         shipped.replace(
             "  - attribute: app.task_type",
@@ -427,11 +427,11 @@ def test_a_hinted_rule_gives_the_task_type(tmp_path: Path) -> None:
     con = connect(tmp_path / "db.duckdb", routing_path=routing)
     ingest_paths(con, [FORMATS / "litellm.jsonl", FORMATS / "langfuse_observations.json"])
     tasks = con.sql(
-        "select request_id, task_type from requests "
+        "select request_id, task_type from calls "
         "where request_id in ('2b7f0a6e-1d0c-4c7e-9a61-0c3c5a1e0008', 'obs-7c1e-0009')"
     ).fetchall()
     assert dict(tasks) == {"2b7f0a6e-1d0c-4c7e-9a61-0c3c5a1e0008": "triage", "obs-7c1e-0009": "nightly-digest"}
-    assert con.sql("select count(*) from requests where attribute_keys is not null").fetchall() == [(0,)]
+    assert con.sql("select count(*) from calls where attribute_keys is not null").fetchall() == [(0,)]
 
 
 def test_reingest_loads_nothing_twice(tmp_path: Path) -> None:
@@ -502,7 +502,7 @@ def test_litellm_json_array_and_single_object(tmp_path: Path) -> None:
     con = connect(tmp_path / "db.duckdb")
     results = ingest_paths(con, [tmp_path / "payloads.json", tmp_path / "one.json"])
     assert [(result.source_format, result.loaded) for result in results] == [("litellm", 2), ("litellm", 1)]
-    assert con.sql("select input_tokens, cache_write_tokens from requests where request_id = 'single'").fetchall() == [
+    assert con.sql("select input_tokens, cache_write_tokens from calls where request_id = 'single'").fetchall() == [
         (3000, 500)
     ]
 
@@ -534,7 +534,7 @@ def test_spend_logs_as_json_with_metadata_objects(tmp_path: Path) -> None:
     assert calls_of(con, "spend.jsonl") == {
         "sl-1": ("summarization", "tier2", "claude-sonnet-4-5-20250929", (9000, 4000, 1000, 450, 0), "success", 0.0237)
     }
-    assert con.sql("select latency_ms, team, tags from requests").fetchall() == [(5200.0, "support", ["env:prod"])]
+    assert con.sql("select latency_ms, team, tags from calls").fetchall() == [(5200.0, "support", ["env:prod"])]
 
 
 def test_helicone_raw_table_dump_cost_is_in_billionths_of_a_dollar(tmp_path: Path) -> None:
@@ -560,7 +560,7 @@ def test_helicone_raw_table_dump_cost_is_in_billionths_of_a_dollar(tmp_path: Pat
     con = connect(tmp_path / "db.duckdb")
     [result] = ingest_paths(con, [tmp_path / "rmt.jsonl"])
     assert result.source_format == "helicone"
-    assert con.sql("select task_type, input_tokens, reported_cost_usd, status from requests").fetchall() == [
+    assert con.sql("select task_type, input_tokens, reported_cost_usd, status from calls").fetchall() == [
         ("classification", 2000, pytest.approx(0.0001929), "success")
     ]
 
@@ -602,7 +602,7 @@ def test_every_format_loads_the_same_straight_or_general(tmp_path: Path, monkeyp
     """A file with nothing to dedup goes from the stage straight into requests (its rejected records typed apart for
     quarantine); the general load (typed table, quarantine, dedup) gives the same calls, quarantine and ledger for
     every format."""
-    import ingest.load as load
+    import tierscope.ingest.load as load
 
     straight = load._load_straight
     taken: dict[str, bool] = {}
@@ -614,9 +614,7 @@ def test_every_format_loads_the_same_straight_or_general(tmp_path: Path, monkeyp
 
     def tables(con: duckdb.DuckDBPyConnection) -> list[list[tuple[object, ...]]]:
         return [
-            con.sql(
-                "select * exclude (ingested_at) from requests order by ingest_id, source_line, request_id"
-            ).fetchall(),
+            con.sql("select * exclude (ingested_at) from calls order by ingest_id, source_line, request_id").fetchall(),
             con.sql("select * exclude (quarantined_at) from quarantine order by ingest_id, source_line").fetchall(),
             con.sql("select * exclude (started_at, finished_at) from ingests order by ingest_id").fetchall(),
         ]

@@ -10,9 +10,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from ingest.formats import UnknownFormatError
-from ingest.load import IngestResult, ingest_paths
-from queries.db import connect
+from tierscope.ingest.formats import UnknownFormatError
+from tierscope.ingest.load import IngestResult, ingest_paths
+from tierscope.queries.db import connect
 from tests.conftest import REPO, SAMPLE_LOGS, write_jsonl
 
 GOOD = [
@@ -97,7 +97,7 @@ def test_times_and_tags_are_normalised(tmp_path: Path) -> None:
     ingest_paths(con, [write_jsonl(tmp_path / "good.jsonl", GOOD)])
     rows = con.sql(
         "select request_id, started_at::varchar, task_type, trace_id, status, escalated, tags "
-        "from requests order by request_id"
+        "from calls order by request_id"
     ).fetchall()
     assert rows == [
         ("r1", "2026-11-01 10:00:00", "classification", "r1", "success", False, ["env:prod", "a"]),
@@ -115,7 +115,7 @@ def test_reingest_loads_nothing_twice(tmp_path: Path) -> None:
     assert (first.loaded, first.duplicates, first.quarantined) == (4, 0, 1)
     assert (second.loaded, second.duplicates, second.quarantined) == (0, 4, 1)
     assert accounting_holds(first) and accounting_holds(second)
-    assert con.sql("select count(*) from requests").fetchall() == [(4,)]
+    assert con.sql("select count(*) from calls").fetchall() == [(4,)]
     assert con.sql("select count(*) from quarantine").fetchall() == [(1,)]
     assert con.sql("select count(*) from ingests").fetchall() == [(2,)]
 
@@ -131,7 +131,7 @@ def test_csv_with_alias_columns_and_bad_lines(tmp_path: Path) -> None:
     con = connect(tmp_path / "db.duckdb")
     [result] = ingest_paths(con, [source])
     assert (result.rows_read, result.loaded, result.duplicates, result.quarantined) == (3, 1, 0, 2)
-    assert con.sql("select served_model, input_tokens, output_tokens, team from requests").fetchall() == [
+    assert con.sql("select served_model, input_tokens, output_tokens, team from calls").fetchall() == [
         ("gpt-4o", 1000, 100, "search")
     ]
     quarantined = con.sql("select source_line, reason, raw_text from quarantine order by source_line").fetchall()
@@ -149,7 +149,7 @@ def test_parquet_and_gzip_containers_load_the_same_calls(tmp_path: Path) -> None
         con = connect(tmp_path / f"{name}.duckdb")
         [result] = ingest_paths(con, [tmp_path / name])
         assert result.loaded == 2, name
-        assert con.sql("select request_id, started_at::varchar, input_tokens from requests order by 1").fetchall() == [
+        assert con.sql("select request_id, started_at::varchar, input_tokens from calls order by 1").fetchall() == [
             ("r1", "2026-11-01 10:00:00", 1000),
             ("r2", "2026-11-01 10:00:00", 10),
         ], name
@@ -164,7 +164,7 @@ def test_sample_month_accounting(sample_db: duckdb.DuckDBPyConnection) -> None:
         "requests.jsonl.gz": (100_027, 100_000, 15, 12),
         "requests_export.csv": (2_003, 2_000, 0, 3),
     }
-    assert sample_db.sql("select count(*) from requests").fetchall() == [(102_000,)]
+    assert sample_db.sql("select count(*) from calls").fetchall() == [(102_000,)]
 
 
 def test_unknown_format_names_the_known_ones(tmp_path: Path) -> None:
@@ -185,7 +185,7 @@ def test_prompt_text_is_never_stored(tmp_path: Path) -> None:
     bad = {**record, "request_id": "q", "input_tokens": -1}
     con = connect(tmp_path / "db.duckdb")
     ingest_paths(con, [write_jsonl(tmp_path / "c.jsonl", [record, bad])])
-    stored = con.sql("select to_json(requests)::varchar from requests").fetchall()
+    stored = con.sql("select to_json(calls)::varchar from calls").fetchall()
     stored += con.sql("select raw_text from quarantine").fetchall()
     assert len(stored) == 2
     assert not any("SECRET" in text for (text,) in stored)
@@ -199,7 +199,7 @@ def test_sample_files_exist_and_are_small() -> None:
 def test_task_type_from_rules_in_order(tmp_path: Path) -> None:
     routing = tmp_path / "routing.yaml"
     routing.write_text(
-        (REPO / "config" / "routing.yaml").read_text()
+        (REPO / "tierscope" / "config" / "routing.yaml").read_text()
         + "task_type_from:\n  - {tag_prefix: 'task:'}\n  - {field: task_type}\n  - {attribute: feature_task}\n"
     )
     base = {"started_at": "2026-11-01", "input_tokens": 1, "output_tokens": 1}
@@ -211,7 +211,7 @@ def test_task_type_from_rules_in_order(tmp_path: Path) -> None:
     ]
     con = connect(tmp_path / "db.duckdb", routing_path=routing)
     ingest_paths(con, [write_jsonl(tmp_path / "c.jsonl", records)])
-    assert dict(con.sql("select request_id, task_type from requests").fetchall()) == {
+    assert dict(con.sql("select request_id, task_type from calls").fetchall()) == {
         "tag_wins": "from_tag",
         "field_next": "field",
         "attribute_last": "from_metadata",
@@ -229,7 +229,7 @@ def test_counts_are_never_rounded_or_lost(tmp_path: Path) -> None:
     con = connect(tmp_path / "db.duckdb")
     [result] = ingest_paths(con, [write_jsonl(tmp_path / "c.jsonl", records)])
     assert (result.loaded, result.quarantined) == (2, 1)
-    assert con.sql("select request_id, input_tokens from requests order by 1").fetchall() == [
+    assert con.sql("select request_id, input_tokens from calls order by 1").fetchall() == [
         ("as_text", 12),
         ("whole_float", 12),
     ]
@@ -257,7 +257,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]
     """Every stored row of an ingest, without the times it was made at."""
     return {
         "requests": con.sql(
-            "select * exclude (ingested_at) from requests order by ingest_id, source_line, request_id"
+            "select * exclude (ingested_at) from calls order by ingest_id, source_line, request_id"
         ).fetchall(),
         "quarantine": con.sql(
             "select * exclude (quarantined_at) from quarantine order by ingest_id, source_line"
@@ -271,7 +271,7 @@ def _load_both_ways(
 ) -> tuple[dict[str, list[tuple[object, ...]]], dict[str, list[tuple[object, ...]]], list[bool]]:
     """The files loaded as ingest_paths loads them, and loaded with the straight load switched off; and for each
     file whether the straight load took it."""
-    import ingest.load as load
+    import tierscope.ingest.load as load
 
     straight = load._load_straight
     taken: list[bool] = []
@@ -326,7 +326,7 @@ def test_straight_load_values_of_odd_records(tmp_path: Path) -> None:
     assert (result.loaded, result.quarantined) == (6, 0)
     rows = con.sql(
         "select request_id, trace_id, started_at::varchar, task_type, status, escalated, quality_passed, team, "
-        "feature, user_id, input_tokens, cached_input_tokens, tags from requests order by source_line"
+        "feature, user_id, input_tokens, cached_input_tokens, tags from calls order by source_line"
     ).fetchall()
     assert rows == [
         ("padded", "padded", "2026-11-01 10:00:00", "classification", "success", False, None, "search", "a b", "ü",
@@ -359,12 +359,12 @@ def test_straight_load_numbers_records_in_file_order(tmp_path: Path, monkeypatch
 
 
 def test_in_transaction_runs_once_with_the_rows(tmp_path: Path) -> None:
-    from ingest.load import ingest_file
+    from tierscope.ingest.load import ingest_file
 
     seen: list[int] = []
 
     def hook(transaction: duckdb.DuckDBPyConnection) -> None:
-        [(calls,)] = transaction.execute("select count(*) from requests").fetchall()
+        [(calls,)] = transaction.execute("select count(*) from calls").fetchall()
         seen.append(int(calls))
 
     con = connect(tmp_path / "db.duckdb")
@@ -407,7 +407,7 @@ def test_normalize_shortcuts_agree_with_the_general_expressions(tmp_path: Path) 
 def test_connection_settings_are_left_as_they_were(tmp_path: Path) -> None:
     """The straight load inserts without keeping row order (each row has its record number); the connection's own
     preserve_insertion_order comes back after a load, a rolled-back one too."""
-    from ingest.load import ingest_file
+    from tierscope.ingest.load import ingest_file
 
     def order(con: duckdb.DuckDBPyConnection) -> bool:
         [(value,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
@@ -422,14 +422,12 @@ def test_connection_settings_are_left_as_they_were(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="hook failed"):
         ingest_file(con, write_jsonl(tmp_path / "b.jsonl", GOOD[2:]), in_transaction=fail)
     assert order(con) is True
-    assert con.sql("select count(*) from requests").fetchall() == [(2,)]
+    assert con.sql("select count(*) from calls").fetchall() == [(2,)]
     con.execute("set preserve_insertion_order = false")
     [result] = ingest_paths(con, [write_jsonl(tmp_path / "c.jsonl", [{**GOOD[2], "request_id": "c1"}, GOOD[3]])])
     assert order(con) is False
     assert result.loaded == 2
-    assert con.sql(
-        "select request_id, source_line from requests where source like '%c.jsonl' order by 2"
-    ).fetchall() == [
+    assert con.sql("select request_id, source_line from calls where source like '%c.jsonl' order by 2").fetchall() == [
         ("c1", 1),
         ("r4", 2),
     ]

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from queries import api
+from tierscope.queries import api
 from tests.conftest import BuildDb
 
 PRICES = """
@@ -146,11 +146,11 @@ def test_attributed_cost_sums_to_total(priced: duckdb.DuckDBPyConnection) -> Non
 def test_audits_return_no_offending_rows(priced: duckdb.DuckDBPyConnection) -> None:
     """SQLMesh-style audits: each query returns the rows that break an invariant, and must return none."""
     audits = {
-        "unique request_id": "select request_id from requests group by request_id having count(*) > 1",
+        "unique request_id": "select request_id from calls group by request_id having count(*) > 1",
         "priced calls have a cost": "select request_id from int_priced_calls where is_priced and cost_usd is null",
         "one price per call": "select request_id from int_priced_calls group by request_id having count(*) > 1",
         "traces cost what their calls cost": """
-            select 1 from (select sum(cost_usd) as c from traces) t, (select sum(cost_usd) as c from requests
+            select 1 from (select sum(cost_usd) as c from traces) t, (select sum(cost_usd) as c from calls
             join int_priced_calls using (request_id)) p where abs(t.c - p.c) > 1e-9""",
     }
     for name, query in audits.items():

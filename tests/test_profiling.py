@@ -9,11 +9,11 @@ import duckdb
 import pytest
 import yaml
 
-from ingest.cli import main
-from ingest.load import ingest_paths
-from ingest.profiling import load_profiling
-from queries import api
-from queries.db import connect
+from tierscope.cli import main
+from tierscope.ingest.load import ingest_paths
+from tierscope.ingest.profiling import load_profiling
+from tierscope.queries import api
+from tierscope.queries.db import connect
 from tests.conftest import SAMPLE_LOGS, write_jsonl
 
 PRICES = """

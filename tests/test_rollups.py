@@ -14,12 +14,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from ingest.cli import main
-from ingest.load import ingest_paths
-from queries import api, simulate
-from queries.config import load_routing
-from queries.db import connect
-from queries.scenario import with_task_tiers
+from tierscope.cli import main
+from tierscope.ingest.load import ingest_paths
+from tierscope.queries import api, simulate
+from tierscope.queries.config import load_routing
+from tierscope.queries.db import connect
+from tierscope.queries.scenario import with_task_tiers
 from tests.conftest import REPO, write_jsonl
 
 MODELS = ["gpt-4o-mini", "claude-haiku-4-5", "gpt-4o", "claude-sonnet-4-6", "claude-opus-4-7", "house-model-7b"]
@@ -208,7 +208,7 @@ def test_whatif_through_the_rollup_equals_the_edges_read_raw(tmp_path: Path, fil
     """The same traces through whole-day rollup rows and through the raw edge path give the same scenario."""
     con = connect(tmp_path / "whatif.duckdb")
     ingest_paths(con, files)
-    current = load_routing(REPO / "config" / "routing.yaml")
+    current = load_routing(REPO / "tierscope" / "config" / "routing.yaml")
     scenario = with_task_tiers(current, {task: "tier1" for task in current.tasks})
     whole_days = api.Scope(start=dt.date(2026, 5, 2), end=dt.date(2026, 5, 8))
     # the same traces as a scope whose edges are partial days: May 1 23:59:59.999999 holds no trace
@@ -243,7 +243,7 @@ def test_price_change_rebuilds_the_rollups(
     con.close()
 
     prices = tmp_path / "prices.yaml"
-    shutil.copy(REPO / "config" / "prices.yaml", prices)
+    shutil.copy(REPO / "tierscope" / "config" / "prices.yaml", prices)
     text = prices.read_text()
     # gpt-4o-mini doubles its input price for every call (the same effective date, a new price)
     assert "input: 0.15, output: 0.60" in text

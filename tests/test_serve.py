@@ -21,10 +21,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from ingest.load import ingest_paths
-from ingest.serve import is_loopback, require_token
-from ingest.spool import Spool, spool_dir
-from queries.db import connect
+from tierscope.ingest.load import ingest_paths
+from tierscope.ingest.serve import is_loopback, require_token
+from tierscope.ingest.spool import Spool, spool_dir
+from tierscope.queries.db import connect
 from tests.streaming_support import (
     REPO,
     TIERSCOPE,
@@ -39,7 +39,7 @@ from tests.streaming_support import (
     watch_once,
 )
 
-OTLP_SAMPLE = REPO / "sample_logs" / "formats" / "otel_genai.jsonl"
+OTLP_SAMPLE = REPO / "tierscope" / "sample_logs" / "formats" / "otel_genai.jsonl"
 
 
 def test_litellm_and_otlp_bodies_are_spooled_then_loaded_by_watch(tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_litellm_and_otlp_bodies_are_spooled_then_loaded_by_watch(tmp_path: Path
     watch_once(empty, db)
     assert stored(db, "arr-") == expected(array)
     with duckdb.connect(str(db), read_only=True) as con:
-        served = con.execute("select distinct served_model from requests where request_id in ('arr-0', 'arr-4')")
+        served = con.execute("select distinct served_model from calls where request_id in ('arr-0', 'arr-4')")
         assert served.fetchall() == [("gpt-4o-mini-2024-07-18",)]  # the response's model is kept
     assert stored(db, "nd-") == expected(ndjson)
     assert stored(db, "one-") == expected(single)

@@ -19,16 +19,16 @@ import duckdb
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from dashboard import ingester as ingester_module
-from dashboard import launch
-from dashboard.gate import ReaderGate
-from dashboard.ingester import Ingester
-from dashboard.live import freshness_text
-from ingest.load import ingest_paths
-from ingest.spool import Spool, spool_dir
-from ingest.stream import read_batch
-from queries import api
-from queries.db import connect
+from tierscope.dashboard import ingester as ingester_module
+from tierscope.dashboard import launch
+from tierscope.dashboard.gate import ReaderGate
+from tierscope.dashboard.ingester import Ingester
+from tierscope.dashboard.live import freshness_text
+from tierscope.ingest.load import ingest_paths
+from tierscope.ingest.spool import Spool, spool_dir
+from tierscope.ingest.stream import read_batch
+from tierscope.queries import api
+from tierscope.queries.db import connect
 from tests.streaming_support import (
     TIERSCOPE,
     Running,
@@ -340,7 +340,7 @@ def test_the_ingester_does_not_drain_while_a_page_query_runs_and_does_after_the_
         assert time.monotonic() - released < 1.4  # sooner than its bound
         running.stop()
         [(calls, distinct)] = con.execute(
-            "select count(*), count(distinct request_id) from requests where request_id similar to '[gh]-.*'"
+            "select count(*), count(distinct request_id) from calls where request_id similar to '[gh]-.*'"
         ).fetchall()
         assert (calls, distinct) == (30, 30) and spool.pending() == []
     finally:

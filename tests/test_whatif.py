@@ -10,11 +10,11 @@ import duckdb
 import pytest
 import yaml
 
-from ingest.cli import main
-from ingest.profiling import load_profiling
-from queries import simulate
-from queries.config import load_price_book, load_routing
-from queries.scenario import litellm_config, routing_diff, with_task_tiers
+from tierscope.cli import main
+from tierscope.ingest.profiling import load_profiling
+from tierscope.queries import simulate
+from tierscope.queries.config import load_price_book, load_routing
+from tierscope.queries.scenario import litellm_config, routing_diff, with_task_tiers
 from tests.conftest import BuildDb, write_jsonl
 
 PRICES = """

@@ -1,0 +1,5 @@
+"""``python -m tierscope``: the command line."""
+
+from tierscope.cli import main
+
+raise SystemExit(main())

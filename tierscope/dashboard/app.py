@@ -1,0 +1,43 @@
+"""The tierscope dashboard: a router. It declares the sections and pages, draws the global filters in the
+sidebar and runs the chosen page; each page lives in dashboard/views/.
+
+Run it with ``tierscope dashboard --db PATH`` (or ``streamlit run dashboard/app.py`` with TIERSCOPE_DB set).
+"""
+
+import duckdb
+import streamlit as st
+
+from tierscope.dashboard import cache, filters, live
+from tierscope.queries.config import ConfigError
+
+st.set_page_config(page_title="tierscope", page_icon=":material/savings:", layout="wide")
+
+try:
+    cache.connection()
+except (duckdb.IOException, ConfigError) as error:
+    # DESIGN §7: one read-write process per database; say which process holds it (or which config file is
+    # wrong) instead of showing a traceback.
+    st.error(f"Cannot open the database `{cache.database().path}`: {error}", icon=":material/error:")
+    st.stop()
+
+page = st.navigation(
+    {
+        "Spend": [
+            st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+            st.Page("views/task_costs.py", title="Task costs", icon=":material/receipt_long:"),
+        ],
+        "Routing": [
+            st.Page("views/tier_mix.py", title="Tier mix", icon=":material/stacked_bar_chart:"),
+            st.Page("views/drift.py", title="Escalation drift", icon=":material/trending_up:"),
+            st.Page("views/whatif.py", title="What-if", icon=":material/alt_route:"),
+            st.Page("views/profiling.py", title="Profiling", icon=":material/science:"),
+            st.Page("views/audit.py", title="Task profile audit", icon=":material/fact_check:"),
+        ],
+        "Data": [
+            st.Page("views/data.py", title="Data", icon=":material/database:"),
+        ],
+    }
+)
+filters.sidebar()
+live.sidebar()
+page.run()

@@ -1,0 +1,247 @@
+"""All of the dashboard's caching, in one place.
+
+The dashboard process owns the database (DESIGN §7): it is opened once, read-write, by :func:`connection`
+(``st.cache_resource``), and every thread reads through its own ``cursor()`` of that connection. Query results are
+cached with ``st.cache_data``, keyed on the database, the data version (so newly loaded calls refresh every view)
+and the query's arguments (the filters). Pages call the typed functions at the bottom; none of them sees SQL.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from tierscope.dashboard import gate, ingester
+from tierscope.queries import api, simulate
+from tierscope.queries.config import DEFAULT_PRICES, DEFAULT_ROUTING, PriceBook, Routing, load_price_book, load_routing
+from tierscope.queries.db import resolve_db_path
+
+Scope = api.Scope
+
+
+@dataclass(frozen=True)
+class Database:
+    """Which database and config files this dashboard serves (from TIERSCOPE_DB / _PRICES / _ROUTING)."""
+
+    path: str
+    prices_path: str
+    routing_path: str
+
+
+def database() -> Database:
+    """The database and config files named by the environment (tierscope dashboard sets it), else the defaults."""
+    path = resolve_db_path(None)
+    return Database(
+        path=path if path == ":memory:" else str(Path(path).resolve()),
+        prices_path=str(Path(os.environ.get("TIERSCOPE_PRICES") or DEFAULT_PRICES).resolve()),
+        routing_path=str(Path(os.environ.get("TIERSCOPE_ROUTING") or DEFAULT_ROUTING).resolve()),
+    )
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def _connection(db: Database) -> duckdb.DuckDBPyConnection:
+    # As the owner (a `tierscope watch` holding the database lets go), with the spool loaded in the background.
+    con = ingester.open_database(db.path, db.prices_path, db.routing_path)
+    ingester.ensure_started(con, db.path)
+    return con
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    """The process's one read-write connection. Use :func:`cursor` to read; writers take their own cursor."""
+    return _connection(database())
+
+
+def new_cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor of its own on the shared connection (temp tables stay on the cursor that made them)."""
+    opened = connection().cursor()
+    # Long queries still report progress (query_progress) but do not draw a progress bar in the terminal.
+    opened.execute("set enable_progress_bar_print = false")
+    return opened
+
+
+_thread = threading.local()
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """This thread's cursor on the shared connection (a DuckDB connection is not shared between threads)."""
+    con = connection()
+    held = getattr(_thread, "held", None)
+    if held is None or held[0] is not con:
+        held = (con, new_cursor())
+        _thread.held = held
+    return held[1]
+
+
+@st.cache_resource(show_spinner=False)
+def _config(db: Database) -> tuple[PriceBook, Routing]:
+    return load_price_book(db.prices_path), load_routing(db.routing_path)
+
+
+def price_book_config() -> PriceBook:
+    """The price book this process priced calls with (validated)."""
+    return _config(database())[0]
+
+
+def routing() -> Routing:
+    """The routing map (tiers, task defaults, drift rule) this process uses."""
+    return _config(database())[1]
+
+
+def tier_order() -> list[str]:
+    """Tier names, cheapest first, as routing.yaml lists them."""
+    return list(routing().tiers)
+
+
+def data_version() -> int:
+    """Changes whenever loaded calls reach the marts; part of every cached result's key."""
+    reader = cursor()
+    with gate.reading():
+        return api.data_version(reader)
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def _frame(db: Database, version: int, query: str, arguments: tuple[object, ...]) -> pl.DataFrame:
+    function, reader = getattr(api, query), cursor()
+    with gate.reading():  # the background ingester waits while pages query (dashboard/gate.py)
+        return function(reader, *arguments)
+
+
+def _cached(query: str, *arguments: object) -> pl.DataFrame:
+    return _frame(database(), data_version(), query, arguments)
+
+
+@st.cache_data(show_spinner="Repricing the traffic…", max_entries=200)
+def _whatif(db: Database, version: int, scenarios: tuple[tuple[str, str], ...], scope: Scope) -> pl.DataFrame:
+    scenario_maps, reader = {name: Routing.model_validate_json(text) for name, text in scenarios}, cursor()
+    with gate.reading():
+        return simulate.whatif(reader, scenario_maps, scope)
+
+
+def clear_results() -> None:
+    """Forget every cached result (the next view recomputes from the database)."""
+    _frame.clear()
+    _whatif.clear()
+
+
+# One typed function per query the pages use; grain and units are documented on queries.api.
+
+
+def filter_values() -> pl.DataFrame:
+    return _cached("filter_values", api.ALL)
+
+
+def data_quality(scope: Scope) -> pl.DataFrame:
+    return _cached("data_quality", scope)
+
+
+def kpis(scope: Scope) -> pl.DataFrame:
+    return _cached("kpis", scope)
+
+
+def cost_by(dimension: api.Dimension, scope: Scope) -> pl.DataFrame:
+    return _cached("cost_by", dimension, scope)
+
+
+def daily_cost(scope: Scope) -> pl.DataFrame:
+    return _cached("daily_cost", scope)
+
+
+def savings_opportunity(scope: Scope) -> pl.DataFrame:
+    return _cached("savings_opportunity", scope)
+
+
+def task_costs(scope: Scope) -> pl.DataFrame:
+    return _cached("task_costs", scope)
+
+
+def model_costs(scope: Scope) -> pl.DataFrame:
+    return _cached("model_costs", scope)
+
+
+def output_length_histogram(scope: Scope) -> pl.DataFrame:
+    return _cached("output_length_histogram", scope)
+
+
+def cost_by_team_feature(scope: Scope) -> pl.DataFrame:
+    return _cached("cost_by_team_feature", scope)
+
+
+def tier_mix(scope: Scope) -> pl.DataFrame:
+    return _cached("tier_mix", scope)
+
+
+def model_flow(scope: Scope) -> pl.DataFrame:
+    return _cached("model_flow", scope)
+
+
+def escalation_by_window(scope: Scope) -> pl.DataFrame:
+    return _cached("escalation_by_window", scope)
+
+
+def drift_flags(scope: Scope) -> pl.DataFrame:
+    return _cached("drift_flags", scope)
+
+
+def unpriced_models(scope: Scope) -> pl.DataFrame:
+    return _cached("unpriced_models", scope)
+
+
+def unattributed_calls(scope: Scope) -> pl.DataFrame:
+    return _cached("unattributed_calls", scope)
+
+
+def unknown_task_hints(scope: Scope) -> pl.DataFrame:
+    return _cached("unknown_task_hints", scope)
+
+
+def reconciliation_summary(scope: Scope) -> pl.DataFrame:
+    return _cached("reconciliation_summary", scope)
+
+
+def cost_reconciliation(scope: Scope) -> pl.DataFrame:
+    return _cached("cost_reconciliation", scope)
+
+
+def ingest_history() -> pl.DataFrame:
+    return _cached("ingest_history")
+
+
+def quarantine() -> pl.DataFrame:
+    return _cached("quarantine")
+
+
+def price_book() -> pl.DataFrame:
+    return _cached("price_book")
+
+
+def task_audit(scope: Scope) -> pl.DataFrame:
+    return _cached("task_audit", scope)
+
+
+def profiling_pass_rates() -> pl.DataFrame:
+    return _cached("profiling_pass_rates")
+
+
+def profiling_recommendation() -> pl.DataFrame:
+    return _cached("profiling_recommendation")
+
+
+def cost_projection() -> pl.DataFrame:
+    return _cached("cost_projection")
+
+
+def whatif(scenarios: Mapping[str, Routing], scope: Scope) -> pl.DataFrame:
+    """simulate.whatif for these scenarios, cached on each scenario's JSON (a stable serialisation of the map)."""
+    serialised = tuple((name, routing.model_dump_json()) for name, routing in scenarios.items())
+    return _whatif(database(), data_version(), serialised, scope)
+
+
+def freshness() -> pl.DataFrame:
+    return _cached("freshness")

@@ -1,0 +1,635 @@
+"""Plotly chart builders: pure functions from a mart's frame to a figure, tested without Streamlit.
+
+Every tier has one colour on every page (:func:`tier_colors`), from the Okabe-Ito palette, which stays distinct
+under the common forms of colour blindness; cheap tiers are blues, the next ones orange and purple, ``untiered``
+grey. Charts that are not about tiers use one neutral colour. Money axes and labels read as dollars; a cost the
+price book cannot compute is labelled "unpriced", never drawn as $0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import plotly.graph_objects as go
+import polars as pl
+
+from tierscope.dashboard.format import count, money, percent
+
+UNTIERED = "untiered"
+TIER_PALETTE = ("#56B4E9", "#0072B2", "#E69F00", "#CC79A7", "#009E73", "#F0E442")
+UNTIERED_COLOR = "#999999"
+NEUTRAL = "#5B6770"
+FLAGGED = "#D55E00"
+BASELINE = "#7F7F7F"
+MONEY_TICKS = "$,.2~f"
+# How every chart is shown (st.plotly_chart config): Plotly's toolbar without its logo.
+PLOTLY_CONFIG = {"displaylogo": False}
+
+Measure = Literal["calls", "cost_usd"]
+MatrixMeasure = Literal["requests", "calls", "cost_usd"]
+MEASURE_LABELS: dict[str, str] = {"requests": "requests", "calls": "calls", "cost_usd": "spend"}
+
+
+def tier_colors(tier_order: Sequence[str]) -> dict[str, str]:
+    """One colour per tier, by rank (cheapest first), plus grey for ``untiered``."""
+    colors = {tier: TIER_PALETTE[rank % len(TIER_PALETTE)] for rank, tier in enumerate(tier_order)}
+    colors[UNTIERED] = UNTIERED_COLOR
+    return colors
+
+
+def _ordered_tiers(present: Sequence[str | None], tier_order: Sequence[str]) -> list[str]:
+    """The tiers present in a frame, in rank order; untiered and unknown names last."""
+    seen = {tier for tier in present if tier is not None}
+    known = [tier for tier in tier_order if tier in seen]
+    return known + sorted(seen - set(known))
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    red, green, blue = (int(hex_color[index : index + 2], 16) for index in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def _layout(figure: go.Figure, *, height: int, legend: bool = True) -> go.Figure:
+    figure.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if legend else 10, "b": 10},
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.02,
+            "xanchor": "left",
+            "x": 0,
+            "title": None,
+            "traceorder": "normal",
+        },
+        showlegend=legend,
+        hoverlabel={"namelength": -1},
+        font={"size": 13},
+    )
+    return figure
+
+
+def _priced_sum(column: str) -> pl.Expr:
+    """The sum of a cost column, NULL when every value is NULL (all calls unpriced) rather than Polars' 0."""
+    return pl.when(pl.col(column).is_not_null().any()).then(pl.col(column).sum()).alias(column)
+
+
+def _money_text(values: Sequence[float | None]) -> list[str]:
+    return [money(value) for value in values]
+
+
+def daily_spend_by_tier(daily: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
+    """Stacked bars of spend per UTC day, one colour per served tier. ``daily``: mart_daily_cost rows."""
+    by_day = (
+        daily.group_by("day", "served_tier")
+        .agg(_priced_sum("cost_usd"), pl.col("calls").sum().alias("calls"))
+        .sort("day")
+    )
+    colors = tier_colors(tier_order)
+    figure = go.Figure()
+    for tier in _ordered_tiers(by_day["served_tier"].to_list(), tier_order):
+        rows = by_day.filter(pl.col("served_tier") == tier)
+        figure.add_trace(
+            go.Bar(
+                x=rows["day"].to_list(),
+                y=rows["cost_usd"].to_list(),
+                name=tier,
+                marker_color=colors.get(tier, UNTIERED_COLOR),
+                customdata=list(zip(_money_text(rows["cost_usd"].to_list()), rows["calls"].to_list(), strict=True)),
+                hovertemplate=f"%{{x|%a %b %d}} · {tier}<br>%{{customdata[0]}} · %{{customdata[1]:,}} calls"
+                "<extra></extra>",
+            )
+        )
+    figure.update_layout(barmode="stack", bargap=0.15)
+    figure.update_yaxes(title="spend (USD)", tickformat=MONEY_TICKS)
+    figure.update_xaxes(title=None, tickformat="%b %d")
+    return _layout(figure, height=340)
+
+
+def spend_by_task(daily: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
+    """Horizontal bars of spend per task type, stacked by served tier, costliest on top, with the total at the end
+    of each bar ("unpriced" when none of its calls has a price). ``daily``: mart_daily_cost rows."""
+    by_task_tier = daily.group_by("task_type", "served_tier").agg(
+        _priced_sum("cost_usd"), pl.col("calls").sum().alias("calls")
+    )
+    totals = daily.group_by("task_type").agg(_priced_sum("cost_usd")).sort("cost_usd", "task_type", nulls_last=False)
+    tasks = totals["task_type"].to_list()
+    colors = tier_colors(tier_order)
+    figure = go.Figure()
+    for tier in _ordered_tiers(by_task_tier["served_tier"].to_list(), tier_order):
+        rows = by_task_tier.filter(pl.col("served_tier") == tier)
+        figure.add_trace(
+            go.Bar(
+                y=rows["task_type"].to_list(),
+                x=rows["cost_usd"].to_list(),
+                name=tier,
+                orientation="h",
+                marker_color=colors.get(tier, UNTIERED_COLOR),
+                customdata=list(zip(_money_text(rows["cost_usd"].to_list()), rows["calls"].to_list(), strict=True)),
+                hovertemplate=f"%{{y}} · {tier}<br>%{{customdata[0]}} · %{{customdata[1]:,}} calls<extra></extra>",
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            y=tasks,
+            x=[value or 0 for value in totals["cost_usd"].to_list()],
+            text=[f"  {label}" for label in _money_text(totals["cost_usd"].to_list())],
+            mode="text",
+            textposition="middle right",
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    figure.update_layout(barmode="stack", bargap=0.25)
+    figure.update_yaxes(categoryorder="array", categoryarray=tasks, title=None)
+    figure.update_xaxes(title="spend (USD)", tickformat=MONEY_TICKS, rangemode="tozero")
+    largest = max((value or 0 for value in totals["cost_usd"].to_list()), default=0)
+    figure.update_xaxes(range=[0, largest * 1.22 if largest else 1])
+    return _layout(figure, height=max(260, 44 * len(tasks) + 90))
+
+
+def tier_matrix(tier_mix: pl.DataFrame, tier_order: Sequence[str], measure: MatrixMeasure = "requests") -> go.Figure:
+    """Heatmap of requested tier (rows) x served tier (columns): each cell shows the measure and its share of the
+    row, so the diagonal is traffic served as requested. ``requests`` pairs the tier a request first asked for with
+    the tier that finally served it (escalations leave the diagonal); ``calls`` and ``cost_usd`` pair each call's
+    own requested and served tier. ``tier_mix``: mart_tier_mix rows."""
+    counted = "requests" if measure == "requests" else "calls"
+    cells = (
+        tier_mix.filter(pl.col(counted) > 0)
+        .group_by("requested_tier", "served_tier")
+        .agg(_priced_sum(measure).alias("value"))
+    )
+    rows = _ordered_tiers(cells["requested_tier"].to_list(), tier_order)
+    columns = _ordered_tiers(cells["served_tier"].to_list(), tier_order)
+    values = {(requested, served): value for requested, served, value in cells.iter_rows()}
+    present = set(values)
+    row_totals = {tier: sum(values.get((tier, column)) or 0 for column in columns) for tier in rows}
+    matrix: list[list[float | None]] = []
+    labels: list[list[str]] = []
+    for tier in rows:
+        matrix_row: list[float | None] = []
+        label_row: list[str] = []
+        for column in columns:
+            value = values.get((tier, column))
+            matrix_row.append(value)
+            if (tier, column) not in present:
+                label_row.append("")
+                continue
+            shown = money(value) if measure == "cost_usd" else count(value)
+            share = percent(value / row_totals[tier]) if value is not None and row_totals[tier] else ""
+            label_row.append(f"{shown}<br>{share}" if share else shown)
+        matrix.append(matrix_row)
+        labels.append(label_row)
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=columns,
+            y=rows,
+            text=labels,
+            texttemplate="%{text}",
+            textfont={"size": 13},
+            colorscale="Blues",
+            showscale=False,
+            xgap=2,
+            ygap=2,
+            hovertemplate="requested %{y} → served %{x}<br>%{text}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(title="served tier", side="top", type="category")
+    figure.update_yaxes(title="requested tier", autorange="reversed", type="category")
+    return _layout(figure, height=max(260, 70 * len(rows) + 90), legend=False)
+
+
+def tier_share_over_time(daily: pl.DataFrame, tier_order: Sequence[str], measure: Measure = "calls") -> go.Figure:
+    """100% stacked areas: each served tier's share of the day's calls or spend. ``daily``: mart_daily_cost rows."""
+    by_day = daily.group_by("day", "served_tier").agg(pl.col(measure).sum().alias("value")).sort("day")
+    colors = tier_colors(tier_order)
+    figure = go.Figure()
+    for tier in _ordered_tiers(by_day["served_tier"].to_list(), tier_order):
+        rows = by_day.filter(pl.col("served_tier") == tier)
+        color = colors.get(tier, UNTIERED_COLOR)
+        figure.add_trace(
+            go.Scatter(
+                x=rows["day"].to_list(),
+                y=[value or 0 for value in rows["value"].to_list()],
+                name=tier,
+                mode="lines",
+                stackgroup="share",
+                groupnorm="percent",
+                line={"width": 0.5, "color": color},
+                fillcolor=color,
+                hovertemplate=f"%{{x|%a %b %d}} · {tier}: %{{y:.1f}}%<extra></extra>",
+            )
+        )
+    figure.update_yaxes(title=f"share of {MEASURE_LABELS[measure]} (%)", range=[0, 100], ticksuffix="%")
+    figure.update_xaxes(title=None, tickformat="%b %d")
+    return _layout(figure, height=320)
+
+
+def model_flow_sankey(flow: pl.DataFrame, tier_order: Sequence[str], max_flows: int = 20) -> go.Figure:
+    """Sankey of escalated or fallen-back requests: requested model or tier alias (left) to the model that
+    finally served them (right), the ``max_flows`` largest flows, coloured by tier. ``flow``: mart_model_flow rows."""
+    top = flow.sort("requests", "requested_model", "served_model", descending=[True, False, False]).head(max_flows)
+    colors = tier_colors(tier_order)
+    sources = top.select("requested_model", "requested_tier").unique(maintain_order=True).rows()
+    targets = top.select("served_model", "served_tier").unique(maintain_order=True).rows()
+    source_index = {name: index for index, (name, _tier) in enumerate(sources)}
+    target_index = {name: len(sources) + index for index, (name, _tier) in enumerate(targets)}
+    nodes = [*sources, *targets]
+    figure = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": [f"asked {name}" for name, _ in sources] + [f"served by {name}" for name, _ in targets],
+                "color": [colors.get(tier, UNTIERED_COLOR) for _, tier in nodes],
+                "pad": 12,
+                "thickness": 16,
+                "line": {"width": 0},
+                "hovertemplate": "%{label}<br>%{value:,} requests<extra></extra>",
+            },
+            link={
+                "source": [source_index[name] for name in top["requested_model"].to_list()],
+                "target": [target_index[name] for name in top["served_model"].to_list()],
+                "value": top["requests"].to_list(),
+                "color": [_rgba(colors.get(tier, UNTIERED_COLOR), 0.45) for tier in top["served_tier"].to_list()],
+                "customdata": list(
+                    zip(top["escalated_requests"].to_list(), _money_text(top["cost_usd"].to_list()), strict=True)
+                ),
+                "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} requests, "
+                "%{customdata[0]:,} escalated · %{customdata[1]}<extra></extra>",
+            },
+        )
+    )
+    return _layout(figure, height=max(320, 26 * max(len(sources), len(targets)) + 60), legend=False)
+
+
+def escalation_windows(windows: pl.DataFrame, task_type: str) -> go.Figure:
+    """One task type's escalation rate per drift window against its baseline and limit, flagged windows marked
+    with a cross and windows with too few requests to judge drawn hollow. ``windows``: mart_escalation_by_window."""
+    rows = windows.filter(pl.col("task_type") == task_type).sort("window_start")
+    starts = rows["window_start"].to_list()
+    hover = [
+        f"{escalated:,} of {requests:,} requests escalated · limit {percent(limit, decimals=2)}"
+        for escalated, requests, limit in rows.select("escalated", "requests", "limit_rate").iter_rows()
+    ]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=starts,
+            y=rows["escalation_rate"].to_list(),
+            name="escalation rate",
+            mode="lines+markers",
+            line={"color": TIER_PALETTE[1], "width": 2},
+            marker={
+                "size": 7,
+                "symbol": ["circle" if judged else "circle-open" for judged in rows["is_judged"].to_list()],
+            },
+            customdata=hover,
+            hovertemplate="%{x|%b %d %H:%M}: %{y:.2%}<br>%{customdata}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=starts,
+            y=rows["baseline_rate"].to_list(),
+            name="baseline",
+            mode="lines",
+            line={"color": BASELINE, "dash": "dash", "width": 1.5},
+            hovertemplate="baseline %{y:.2%}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=starts,
+            y=rows["limit_rate"].to_list(),
+            name="threshold",
+            mode="lines",
+            line={"color": "#000000", "dash": "dot", "width": 1.5},
+            hovertemplate="threshold %{y:.2%}<extra></extra>",
+        )
+    )
+    flagged = rows.filter(pl.col("is_flagged"))
+    figure.add_trace(
+        go.Scatter(
+            x=flagged["window_start"].to_list(),
+            y=flagged["escalation_rate"].to_list(),
+            name="flagged window",
+            mode="markers",
+            marker={"color": FLAGGED, "size": 13, "symbol": "x", "line": {"width": 1, "color": "#FFFFFF"}},
+            hovertemplate="flagged: %{y:.2%}<extra></extra>",
+        )
+    )
+    figure.update_yaxes(title="escalated requests", tickformat=".1%", rangemode="tozero")
+    figure.update_xaxes(title=None, tickformat="%b %d")
+    figure.update_layout(title={"text": task_type, "x": 0, "y": 0.98, "font": {"size": 15}})
+    figure = _layout(figure, height=300)
+    figure.update_layout(margin={"t": 70}, legend={"y": 1.0})
+    return figure
+
+
+def model_costs_bars(models: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
+    """Horizontal bars of spend per served model, coloured by tier, costliest on top. A model without a price is
+    listed with the label "unpriced (N calls)" and no bar. ``models``: mart_model_costs rows (one task type)."""
+    by_model = (
+        models.group_by("served_model", "served_tier")
+        .agg(
+            _priced_sum("cost_usd"),
+            pl.col("calls").sum().alias("calls"),
+            pl.col("unpriced_calls").sum().alias("unpriced_calls"),
+        )
+        .sort("cost_usd", "served_model", nulls_last=False)
+    )
+    labels = [
+        f"  {money(cost)}" if cost is not None else f"  unpriced ({unpriced:,} calls)"
+        for cost, unpriced in by_model.select("cost_usd", "unpriced_calls").iter_rows()
+    ]
+    by_model = by_model.with_columns(pl.Series("label", labels))
+    colors = tier_colors(tier_order)
+    figure = go.Figure()
+    for tier in _ordered_tiers(by_model["served_tier"].to_list(), tier_order):
+        rows = by_model.filter(pl.col("served_tier") == tier)
+        figure.add_trace(
+            go.Bar(
+                y=rows["served_model"].to_list(),
+                x=[value or 0 for value in rows["cost_usd"].to_list()],
+                name=tier,
+                orientation="h",
+                marker_color=colors.get(tier, UNTIERED_COLOR),
+                text=rows["label"].to_list(),
+                textposition="outside",
+                cliponaxis=False,
+                customdata=rows["calls"].to_list(),
+                hovertemplate="%{y} · " + tier + "<br>%{text} · %{customdata:,} calls<extra></extra>",
+            )
+        )
+    models_order = by_model["served_model"].to_list()
+    largest = max((value or 0 for value in by_model["cost_usd"].to_list()), default=0)
+    figure.update_yaxes(categoryorder="array", categoryarray=models_order, title=None)
+    figure.update_xaxes(title="spend (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.3 if largest else 1])
+    figure.update_layout(barmode="stack", bargap=0.25)
+    return _layout(figure, height=max(240, 28 * len(models_order) + 90))
+
+
+def output_length_histogram(histogram: pl.DataFrame, task_type: str) -> go.Figure:
+    """Calls per bin of output tokens for one task type; the overflow bin (past the 99th percentile) is lighter
+    and labelled, and routing.yaml's expected output length is a dashed line.
+    ``histogram``: mart_output_length_histogram rows."""
+    rows = histogram.filter(pl.col("task_type") == task_type).sort("bin_index")
+    regular = rows.filter(~pl.col("is_overflow"))
+    overflow = rows.filter(pl.col("is_overflow"))
+    width = regular.select((pl.col("bin_end_tokens") - pl.col("bin_start_tokens")).max()).item() or 1
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=[start + width / 2 for start in regular["bin_start_tokens"].to_list()],
+            y=regular["calls"].to_list(),
+            width=[width] * regular.height,
+            name="calls",
+            marker_color=NEUTRAL,
+            customdata=regular.select("bin_start_tokens", "bin_end_tokens").rows(),
+            hovertemplate="%{customdata[0]:,}–%{customdata[1]:,} tokens: %{y:,} calls<extra></extra>",
+        )
+    )
+    if overflow.height:
+        start = overflow["bin_start_tokens"][0]
+        figure.add_trace(
+            go.Bar(
+                x=[start + width / 2],
+                y=overflow["calls"].to_list(),
+                width=[width],
+                name=f"≥ {start:,} tokens (past the 99th percentile)",
+                marker_color=_rgba(NEUTRAL, 0.4),
+                hovertemplate=f"≥ {start:,} tokens: %{{y:,}} calls<extra></extra>",
+            )
+        )
+    expected = rows["expected_output_tokens"].drop_nulls()
+    if expected.len():
+        figure.add_vline(
+            x=expected[0],
+            line={"color": FLAGGED, "dash": "dash", "width": 2},
+            annotation_text=f"expected {expected[0]:,} (routing.yaml)",
+            annotation_position="top right",
+            annotation_bgcolor="rgba(255,255,255,0.85)",
+        )
+    figure.update_layout(bargap=0.05)
+    figure.update_xaxes(title="output tokens per call", rangemode="tozero")
+    figure.update_yaxes(title="calls")
+    return _layout(figure, height=320)
+
+
+def team_feature_costs(owners: pl.DataFrame, max_rows: int = 15) -> go.Figure:
+    """Horizontal bars of spend per team · feature, costliest on top (the ``max_rows`` largest).
+    ``owners``: mart_cost_by_team_feature rows."""
+    rows = (
+        owners.with_columns(
+            pl.concat_str(pl.col("team"), pl.lit(" · "), pl.col("feature")).alias("owner"),
+            pl.col("cost_usd").fill_null(0).alias("bar_usd"),
+        )
+        .sort("bar_usd", descending=True)
+        .head(max_rows)
+        .reverse()
+    )
+    largest = rows.select(pl.col("bar_usd").max()).item() or 0
+    figure = go.Figure(
+        go.Bar(
+            y=rows["owner"].to_list(),
+            x=rows["bar_usd"].to_list(),
+            orientation="h",
+            marker_color=NEUTRAL,
+            text=[f"  {label}" for label in _money_text(rows["cost_usd"].to_list())],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=rows["calls"].to_list(),
+            hovertemplate="%{y}<br>%{text} · %{customdata:,} calls<extra></extra>",
+        )
+    )
+    figure.update_yaxes(categoryorder="array", categoryarray=rows["owner"].to_list(), title=None)
+    figure.update_xaxes(title="spend (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.3 or 1])
+    return _layout(figure, height=max(240, 28 * rows.height + 80), legend=False)
+
+
+def savings_by_task(by_task: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
+    """Horizontal bars of one scenario's savings per task type (negative: the scenario costs more), largest saving on
+    top, each bar in the colour of the tier the scenario routes the task type to. ``by_task``: the rows of one
+    scenario of simulate.whatif()."""
+    rows = by_task.with_columns(pl.col("savings_usd").fill_null(0).alias("bar_usd")).sort(
+        "bar_usd", "task_type", descending=[False, True]
+    )
+    colors = tier_colors(tier_order)
+    figure = go.Figure()
+    for tier in _ordered_tiers(rows["scenario_tier"].to_list(), tier_order):
+        routed = rows.filter(pl.col("scenario_tier") == tier)
+        figure.add_trace(
+            go.Bar(
+                y=routed["task_type"].to_list(),
+                x=routed["bar_usd"].to_list(),
+                name=f"routed to {tier}",
+                orientation="h",
+                marker_color=colors.get(tier, UNTIERED_COLOR),
+                text=[f"  {label}  " for label in _money_text(routed["savings_usd"].to_list())],
+                textposition="outside",
+                cliponaxis=False,
+                customdata=list(
+                    zip(
+                        routed["baseline_tier"].to_list(),
+                        _money_text(routed["baseline_cost_usd"].to_list()),
+                        _money_text(routed["scenario_cost_usd"].to_list()),
+                        strict=True,
+                    )
+                ),
+                hovertemplate="%{y}: %{customdata[0]} → " + tier + "<br>actual %{customdata[1]} → scenario "
+                "%{customdata[2]}<br>saves %{text}<extra></extra>",
+            )
+        )
+    tasks, bars = rows["task_type"].to_list(), rows["bar_usd"].to_list()
+    extent = max((abs(value) for value in bars), default=0) or 1
+    lowest, highest = min([0.0, *bars]), max([0.0, *bars])
+    figure.update_yaxes(categoryorder="array", categoryarray=tasks, title=None)
+    figure.update_xaxes(
+        title="savings (USD, actual − scenario)",
+        tickformat=MONEY_TICKS,
+        zeroline=True,
+        zerolinecolor="#444444",
+        range=[lowest - (0.3 * extent if lowest < 0 else 0), highest + 0.3 * extent],
+    )
+    figure.update_layout(barmode="overlay", bargap=0.3)
+    return _layout(figure, height=max(240, 40 * len(tasks) + 90))
+
+
+def scenario_comparison(totals: pl.DataFrame) -> go.Figure:
+    """Horizontal bars of each scenario's cost per 30-day month against the actual cost per month (dashed line),
+    each labelled with its saving; first scenario on top. ``totals``: simulate.summarize() rows."""
+    labels = [
+        f"{money(monthly)} · saves {money(saved)} ({percent(share)})  "
+        for monthly, saved, share in totals.select(
+            "monthly_scenario_cost_usd",
+            pl.col("monthly_baseline_cost_usd") - pl.col("monthly_scenario_cost_usd"),
+            "savings_pct",
+        ).iter_rows()
+    ]
+    names = totals["scenario"].to_list()
+    monthly = totals["monthly_scenario_cost_usd"].fill_null(0).to_list()
+    baseline = max(totals["monthly_baseline_cost_usd"].drop_nulls().to_list(), default=0.0)
+    figure = go.Figure(
+        go.Bar(
+            y=names,
+            x=monthly,
+            orientation="h",
+            marker_color=NEUTRAL,
+            text=labels,
+            textposition="inside",
+            insidetextanchor="end",
+            textfont={"color": "#FFFFFF"},
+            hovertemplate="%{y}<br>%{text}<extra></extra>",
+        )
+    )
+    figure.add_vline(
+        x=baseline,
+        line={"color": BASELINE, "dash": "dash", "width": 2},
+        annotation_text=f"actual: {money(baseline)} per month",
+        annotation_position="top",
+        annotation_bgcolor="rgba(255,255,255,0.85)",
+    )
+    largest = max([baseline, *monthly]) or 1
+    figure.update_yaxes(categoryorder="array", categoryarray=names[::-1], title=None)
+    figure.update_xaxes(title="cost per 30-day month (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.1])
+    figure = _layout(figure, height=max(200, 48 * len(names) + 110), legend=False)
+    figure.update_layout(margin={"t": 40})
+    return figure
+
+
+def pass_rates(rates: pl.DataFrame, tier_order: Sequence[str], route_at: float, monitor_at: float) -> go.Figure:
+    """Each task type's pass rate per tier (a dot, in the tier's colour) with its 95% Wilson interval (error bars),
+    against the thresholds that route a task (solid) or route it with monitoring (dotted).
+    ``rates``: mart_profiling_pass_rates rows."""
+    colors = tier_colors(tier_order)
+    tasks = sorted(set(rates["task_type"].to_list()))
+    figure = go.Figure()
+    for tier in _ordered_tiers(rates["tier"].to_list(), tier_order):
+        rows = rates.filter(pl.col("tier") == tier).sort("task_type")
+        figure.add_trace(
+            go.Scatter(
+                x=rows["task_type"].to_list(),
+                y=rows["pass_rate"].to_list(),
+                name=tier,
+                mode="markers",
+                marker={"color": colors.get(tier, UNTIERED_COLOR), "size": 11},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": rows.select(pl.col("pass_rate_high") - pl.col("pass_rate")).to_series().to_list(),
+                    "arrayminus": rows.select(pl.col("pass_rate") - pl.col("pass_rate_low")).to_series().to_list(),
+                    "color": colors.get(tier, UNTIERED_COLOR),
+                    "thickness": 2,
+                    "width": 5,
+                },
+                cliponaxis=False,
+                customdata=rows.select("pass_rate_low", "pass_rate_high", "prompts").rows(),
+                hovertemplate=f"%{{x}} on {tier}: %{{y:.1%}}<br>95% interval %{{customdata[0]:.1%}}–"
+                "%{customdata[1]:.1%} · n=%{customdata[2]:,}<extra></extra>",
+            )
+        )
+    for threshold, dash, words in ((route_at, "solid", "route"), (monitor_at, "dot", "route with monitoring")):
+        figure.add_hline(
+            y=threshold,
+            line={"color": "#000000", "dash": dash, "width": 1},
+            annotation_text=f"{words} at {percent(threshold, decimals=0)}",
+            annotation_position="right",
+            annotation_font_size=11,
+        )
+    lowest = min([monitor_at, *rates["pass_rate_low"].drop_nulls().to_list()])
+    figure.update_layout(scattermode="group", scattergap=0.5)
+    figure.update_xaxes(title=None, categoryorder="array", categoryarray=tasks, type="category")
+    figure.update_yaxes(title="pass rate (95% interval)", tickformat=".0%", range=[max(lowest - 0.05, 0), 1.0])
+    figure = _layout(figure, height=380)
+    # room on the right for the thresholds' labels, outside the dots
+    figure.update_layout(margin={"r": 150})
+    return figure
+
+
+PROJECTION_MAPS = {"all_frontier": "all on the top tier", "current": "current map", "recommended": "recommended map"}
+
+
+def cost_projection(projection: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
+    """Horizontal bars of the projected cost per 30-day month under each map (all traffic on the top tier, the
+    current map, the recommended map; top to bottom), stacked by the tier each task type goes to, with the total at
+    the end of each bar. ``projection``: mart_cost_projection rows."""
+    by_map_tier = projection.group_by("map_name", "tier").agg(_priced_sum("monthly_cost_usd"))
+    totals = projection.group_by("map_name").agg(_priced_sum("monthly_cost_usd"))
+    maps = [name for name in PROJECTION_MAPS if name in set(totals["map_name"].to_list())]
+    colors = tier_colors(tier_order)
+    figure = go.Figure()
+    for tier in _ordered_tiers(by_map_tier["tier"].to_list(), tier_order):
+        rows = by_map_tier.filter(pl.col("tier") == tier)
+        figure.add_trace(
+            go.Bar(
+                y=[PROJECTION_MAPS[name] for name in rows["map_name"].to_list()],
+                x=rows["monthly_cost_usd"].to_list(),
+                name=tier,
+                orientation="h",
+                marker_color=colors.get(tier, UNTIERED_COLOR),
+                customdata=_money_text(rows["monthly_cost_usd"].to_list()),
+                hovertemplate=f"%{{y}} · {tier}: %{{customdata}} per month<extra></extra>",
+            )
+        )
+    total_by_map = dict(totals.iter_rows())
+    figure.add_trace(
+        go.Scatter(
+            y=[PROJECTION_MAPS[name] for name in maps],
+            x=[total_by_map[name] or 0 for name in maps],
+            text=[f"  {money(total_by_map[name])}" for name in maps],
+            mode="text",
+            textposition="middle right",
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    largest = max((value or 0 for value in total_by_map.values()), default=0)
+    figure.update_layout(barmode="stack", bargap=0.35)
+    figure.update_yaxes(
+        categoryorder="array", categoryarray=[PROJECTION_MAPS[name] for name in maps[::-1]], title=None, ticksuffix="  "
+    )
+    figure.update_xaxes(title="cost per 30-day month (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.2 or 1])
+    return _layout(figure, height=260)

@@ -1,0 +1,81 @@
+"""Task costs: what each task type costs (table + CSV), then one task type in detail: the models that served it,
+its daily cost, how long its answers are, and which teams and features spend it."""
+
+import dataclasses
+
+import streamlit as st
+
+from tierscope.dashboard import cache, charts, filters
+
+TASK_COLUMNS = {
+    "task_type": st.column_config.TextColumn("task type"),
+    "requests": st.column_config.NumberColumn(
+        "requests", format="localized", width="small", help="Logical requests (traces)"
+    ),
+    "calls": st.column_config.NumberColumn(
+        "calls", format="localized", width="small", help="Model calls, retries included"
+    ),
+    "input_tokens": st.column_config.NumberColumn("tokens in", format="compact", width="small"),
+    "output_tokens": st.column_config.NumberColumn("tokens out", format="compact", width="small"),
+    "cost_usd": st.column_config.NumberColumn("cost", format="dollar", help="Priced calls only"),
+    "cost_share": st.column_config.ProgressColumn("share", format="percent", min_value=0, max_value=1, width="small"),
+    "cost_per_request_p50_usd": st.column_config.NumberColumn(
+        "$/request p50", format="$%.5f", help="Median cost of one request (trace)"
+    ),
+    "cost_per_request_p95_usd": st.column_config.NumberColumn(
+        "$/request p95", format="$%.5f", help="95th percentile cost of one request (trace)"
+    ),
+    "output_input_ratio": st.column_config.NumberColumn(
+        "out/in", format="%.3f", width="small", help="Output tokens per input token"
+    ),
+    "escalation_rate": st.column_config.NumberColumn(
+        "escalated", format="percent", width="small", help="Share of requests that escalated"
+    ),
+    "unpriced_calls": st.column_config.NumberColumn(
+        "unpriced", format="localized", width="small", help="Calls with no price in effect: not in cost, never $0"
+    ),
+}
+
+st.title("Task costs")
+scope = filters.page_scope()
+st.caption(filters.describe(scope))
+
+tasks = cache.task_costs(scope)
+filters.stop_if_empty(tasks, scope)
+st.dataframe(tasks.select(list(TASK_COLUMNS)), column_config=TASK_COLUMNS, hide_index=True)
+st.download_button(
+    "Download CSV",
+    tasks.write_csv(),
+    file_name="tierscope_task_costs_{}_{}.csv".format(*filters.days(scope) or ("all", "dates")),
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+)
+
+st.header("One task type in detail")
+task_type = st.selectbox("Task type", tasks["task_type"].to_list(), key="drill", bind="query-params")
+task_scope = dataclasses.replace(scope, task_types=(task_type,))
+tiers = cache.tier_order()
+
+models, daily = st.columns(2)
+with models:
+    st.subheader("Models that served it")
+    st.plotly_chart(
+        charts.model_costs_bars(cache.model_costs(task_scope), tiers), theme=None, config=charts.PLOTLY_CONFIG
+    )
+with daily:
+    st.subheader("Daily cost")
+    st.plotly_chart(
+        charts.daily_spend_by_tier(cache.daily_cost(task_scope), tiers), theme=None, config=charts.PLOTLY_CONFIG
+    )
+
+lengths, owners = st.columns(2)
+with lengths:
+    st.subheader("Output length per call")
+    histogram = cache.output_length_histogram(task_scope)
+    st.plotly_chart(charts.output_length_histogram(histogram, task_type), theme=None, config=charts.PLOTLY_CONFIG)
+with owners:
+    st.subheader("Cost by team and feature")
+    st.plotly_chart(
+        charts.team_feature_costs(cache.cost_by_team_feature(task_scope)), theme=None, config=charts.PLOTLY_CONFIG
+    )

@@ -1,0 +1,147 @@
+"""What the readers of exported logs share: a file's records as JSON values, and the step from them to ingest_stage.
+
+A reader of an export (LiteLLM, OpenTelemetry, a provider batch, Langfuse, Helicone) stages in three set-based steps,
+with no Python loop per record:
+
+1. :func:`stage_records` reads the file with DuckDB into the temp table ``ingest_records``: one JSON value per record
+   (a JSONL line, an element of a JSON array, a single JSON object, an element of an API page ``{"data": [...]}``,
+   or a CSV row as an object of text values), with ``source_line``, and NULL for a record that cannot be read.
+2. The reader's query ``queries/sql/ingest/read_<format>.sql`` maps the records onto the canonical fields as text
+   (the temp table ``ingest_read``), with ``is_model_call`` false for records that are not model calls. A query may
+   use ``$file_time``, the file's modification time, for records that carry no time of their own.
+3. :func:`finish_stage` keeps the model calls as ``ingest_stage`` (the columns every reader stages) and returns how
+   many records it skipped. Validation, dedup and loading are then the shared ones (ingest/load.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from tierscope.ingest.fields import STAGED_FIELDS
+from tierscope.ingest.formats.generic import MAX_RAW_CHARS, GenericReader, file_kind, number_csv_lines, read_head
+from tierscope.queries.db import sql_text
+
+MAX_OBJECT_BYTES = 67_108_864
+
+
+def head_text(head: bytes) -> str:
+    """The first bytes of a file as text, for sniffing."""
+    return head.decode("utf-8", errors="replace")
+
+
+def has_keys(text: str, *keys: str) -> bool:
+    """Whether every one of the JSON keys (or CSV header names) appears in the sniffed text."""
+    return all(f'"{key}"' in text or key in text.split("\n", 1)[0].split(",") for key in keys)
+
+
+def stage_records(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> None:
+    """Create the temp table ingest_records (source_line, record JSON, raw_text, reader_reason) from a file."""
+    if file_kind(path, head) == "csv":
+        _stage_csv_records(con, path)
+    else:
+        _stage_json_records(con, path)
+
+
+def _stage_json_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    # format 'auto' reads JSONL, a JSON array or one (pretty-printed) object alike; an unreadable JSONL line yields a
+    # NULL record in its place, so record numbers stay those of the non-blank lines (GenericReader.locate relies on it).
+    con.execute(
+        f"""
+        create or replace temp table ingest_records as
+        with objects as (
+            select json as record, row_number() over () as source_line
+            from read_json_objects($path, format = 'auto', ignore_errors = true,
+                                   maximum_object_size = {MAX_OBJECT_BYTES})
+        ),
+
+        expanded as (
+            select
+                source_line,
+                unnest(case when try(json_type(record, '$.data')) = 'ARRAY'
+                            then from_json(json_extract(record, '$.data'), '["JSON"]')
+                            else [record] end) as record
+            from objects
+        )
+
+        select
+            source_line,
+            record,
+            null::varchar as raw_text,
+            case when record is null then 'not valid JSON' end as reader_reason
+        from expanded
+        """,
+        {"path": str(path)},
+    )
+
+
+def _stage_csv_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    options = (
+        "all_varchar = true, header = true, store_rejects = true, "
+        "rejects_table = 'ingest_csv_rejects', rejects_scan = 'ingest_csv_scans'"
+    )
+    con.execute("drop table if exists ingest_csv_rejects; drop table if exists ingest_csv_scans")
+    con.execute(
+        f"""
+        create or replace temp table ingest_records as
+        select row_number() over () + 1 as source_line, to_json(csv_row) as record, null::varchar as raw_text,
+               null::varchar as reader_reason
+        from read_csv($path, {options}) as csv_row
+        """,
+        {"path": str(path)},
+    )
+    number_csv_lines(con, "ingest_records")
+    con.execute(
+        "insert into ingest_records select line, null, left(csv_line, $max_raw), reason from ingest_csv_rejected_lines",
+        {"max_raw": MAX_RAW_CHARS},
+    )
+    con.execute("drop table ingest_csv_rejected_lines")
+
+
+def file_time(path: Path) -> str:
+    """The file's modification time (UTC, ISO-8601): the time of calls whose records carry none (batch results)."""
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def finish_stage(con: duckdb.DuckDBPyConnection) -> int:
+    """ingest_read -> ingest_stage (model calls only, every staged field as text); returns the records skipped."""
+    fields = ", ".join(f"{field}::varchar as {field}" for field in STAGED_FIELDS)
+    con.execute(
+        f"""
+        create or replace temp table ingest_stage as
+        select {fields}, source_line::bigint as source_line, raw_text::varchar as raw_text,
+               is_malformed::boolean as is_malformed, reader_reason::varchar as reader_reason
+        from ingest_read
+        where is_model_call is not false
+        """
+    )
+    [(skipped,)] = con.execute("select count(*) from ingest_read where is_model_call is false").fetchall()
+    con.execute("drop table if exists ingest_read; drop table if exists ingest_records")
+    return int(skipped)
+
+
+class ExportReader:
+    """A reader whose mapping is one SQL file over ingest_records; subclasses give name, description, sql_file and
+    sniff."""
+
+    name: str
+    description: str
+    sql_file: str
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        raise NotImplementedError
+
+    def stage(self, con: duckdb.DuckDBPyConnection, path: Path) -> int:
+        """Stage the file's records; returns how many are not model calls (and so not loaded)."""
+        stage_records(con, path, read_head(path))
+        query = "create or replace temp table ingest_read as\n" + sql_text(self.sql_file)
+        [statement] = con.extract_statements(query)
+        values = {"file_time": file_time(path)}
+        con.execute(query, {name: values[name] for name in statement.named_parameters})
+        return finish_stage(con)
+
+    def locate(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        """JSONL line numbers and the raw text of unreadable lines, found the way the generic reader finds them."""
+        GenericReader().locate(con, path)

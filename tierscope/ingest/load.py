@@ -1,0 +1,343 @@
+"""Loading files into the calls table: stage (a reader) -> type and validate (SQL) -> dedup and load (SQL).
+
+Every file is loaded in one transaction together with its ledger row in ``ingests`` and its quarantined records, so
+``rows_read = loaded + duplicates + quarantined`` holds for each file and a crash leaves nothing half-loaded. A
+file with nothing to dedup goes from the stage straight into ``requests`` in one pass (its rejected records, if any,
+typed apart for quarantine); a file that repeats a request_id takes the general load, whose typed table feeds
+quarantine and dedup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import duckdb
+
+from tierscope.ingest.formats import Reader, detect, reader_named
+from tierscope.ingest.formats.generic import drop_work_relations, read_head
+from tierscope.queries.db import execute_file, refresh_derived, sql_text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One quarantined record: where it is and what is wrong with it."""
+
+    source: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.reason}" if self.line is not None else f"{self.source}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """The accounting of one file: rows_read = loaded + duplicates + quarantined."""
+
+    source: str
+    source_format: str
+    ingest_id: int
+    rows_read: int
+    loaded: int
+    duplicates: int
+    quarantined: int
+    seconds: float
+    skipped: int = 0
+    problems: tuple[Problem, ...] = field(default=())
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "path": self.source,
+            "format": self.source_format,
+            "rows_read": self.rows_read,
+            "loaded": self.loaded,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def fingerprint(path: Path) -> str:
+    """A content fingerprint: size plus the first and last MiB (cheap on large files, stable across copies)."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with path.open("rb") as handle:
+        digest.update(handle.read(1 << 20))
+        if size > 2 << 20:
+            handle.seek(-(1 << 20), 2)
+            digest.update(handle.read(1 << 20))
+    return digest.hexdigest()[:32]
+
+
+class Progress:
+    """A one-line progress bar on a terminal (stderr), fed by DuckDB's own query progress. Silent elsewhere."""
+
+    def __init__(self, total_files: int, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty()
+        self.total_files = total_files
+
+    def watch(self, con: duckdb.DuckDBPyConnection, index: int, label: str) -> Callable[[], None]:
+        """Show progress of the queries running on ``con`` until the returned function is called."""
+        if not self.enabled:
+            return lambda: None
+        # DuckDB tracks a query's progress only with its progress bar on; its own printing stays off
+        con.execute("set enable_progress_bar = true; set enable_progress_bar_print = false")
+        done = threading.Event()
+
+        def run() -> None:
+            while not done.wait(0.2):
+                percent = max(con.query_progress(), 0.0)
+                filled = int(percent / 100 * 30)
+                self.stream.write(
+                    f"\r[{index}/{self.total_files}] {label[-40:]:<40} [{'#' * filled}{'.' * (30 - filled)}] "
+                    f"{percent:5.1f}%"
+                )
+                self.stream.flush()
+            self.stream.write("\r" + " " * 100 + "\r")
+            self.stream.flush()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            done.set()
+            thread.join()
+
+        return stop
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source_format: str | None = None,
+    *,
+    source: str | None = None,
+    progress: Progress | None = None,
+    index: int = 1,
+    in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+) -> IngestResult:
+    """Load one file. ``source`` names it in lineage (defaults to the path as given). ``in_transaction`` runs inside
+    the load's transaction, after the rows (a stream commits its read offset there, so rows and offset commit
+    together).
+
+    A staged file with nothing to dedup goes straight into ``requests``, typed and validated on the way; only its
+    rejected records, if any, are typed into a table (to locate and quarantine them). A file that repeats a
+    request_id, its own or a stored one, takes the general load (typed table, quarantine, dedup). Both give the same
+    rows."""
+    started = time.perf_counter()
+    source = source or str(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    reader: Reader = reader_named(source_format) if source_format else detect(path, read_head(path))
+    stop = progress.watch(con, index, source) if progress else (lambda: None)
+    drop_work_relations(con)
+    try:
+        skipped = reader.stage(con, path)
+        file = _File(path, reader, source, fingerprint(path), skipped)
+        loaded = _load_straight(con, file, in_transaction)
+        if loaded is None:
+            loaded = _load_general(con, file, in_transaction)
+        ingest_id, counts, problems = loaded
+    finally:
+        stop()
+        drop_work_relations(con)
+    rows_read, calls, duplicates, quarantined = counts
+    return IngestResult(
+        source=source,
+        source_format=reader.name,
+        ingest_id=ingest_id,
+        rows_read=rows_read,
+        loaded=calls,
+        duplicates=duplicates,
+        quarantined=quarantined,
+        seconds=time.perf_counter() - started,
+        skipped=skipped,
+        problems=problems,
+    )
+
+
+@dataclass(frozen=True)
+class _File:
+    """The staged file: its path and reader, and what its ledger row says about it."""
+
+    path: Path
+    reader: Reader
+    source: str
+    fingerprint: str
+    skipped: int
+
+
+# What a load returns: the ingest id, its counts (rows_read, loaded, duplicates, quarantined), the first problems.
+Loaded = tuple[int, tuple[int, ...], tuple[Problem, ...]]
+
+
+def _open_ingest(con: duckdb.DuckDBPyConnection, file: _File) -> tuple[int, dict[str, object]]:
+    """The ledger row, first write of the load's transaction: its ingest id and the parameters of the load's
+    statements."""
+    params: dict[str, object] = {
+        "source": file.source,
+        "format": file.reader.name,
+        "fingerprint": file.fingerprint,
+        "now": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "skipped": file.skipped,
+    }
+    [(ingest_id,)] = execute_file(con, "ingest/open_ingest.sql", params).fetchall()
+    return int(ingest_id), {**params, "ingest_id": int(ingest_id)}
+
+
+def _load_straight(
+    con: duckdb.DuckDBPyConnection,
+    file: _File,
+    in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
+) -> Loaded | None:
+    """One transaction and, for a clean file, one pass over the stage: the ledger row, every valid record typed and
+    validated straight into calls (ingest_typed is a view of normalize.sql here, never materialised), the counts.
+    Rejected records, when there are any, are then typed alone into the table ingest_typed, located and quarantined.
+    Only for a file with nothing to dedup (straight_check.sql); None, rolled back, for any other."""
+    _create_view(con, "ingest_typed", "ingest/normalize.sql")
+    [(keeps_order,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
+    restore_order = f"set preserve_insertion_order = {'true' if keeps_order else 'false'}"
+    con.execute("begin")
+    try:
+        [(rows_read, ids, distinct_ids, already_loaded)] = execute_file(con, "ingest/straight_check.sql").fetchall()
+        if distinct_ids != ids or already_loaded:
+            con.execute("rollback")
+            return None
+        ingest_id, params = _open_ingest(con, file)
+        # Every row carries its record number already, so the insert need not keep the stage's order: then DuckDB
+        # appends whole row groups from each thread, where an order-preserving insert into the existing table leaves
+        # partial row groups that the next checkpoint rewrites (about as long again as the insert).
+        con.execute("set preserve_insertion_order = false")
+        _create_view(con, "ingest_new_calls", "ingest/valid_calls.sql")
+        [(loaded,)] = execute_file(con, "ingest/load_calls.sql", params).fetchall()
+        con.execute(restore_order)
+        rejects = 0
+        problems: tuple[Problem, ...] = ()
+        if loaded < rows_read:
+            con.execute("drop view ingest_typed")
+            con.execute(
+                "create temp table ingest_typed as\nselect * from (\n"
+                + sql_text("ingest/normalize.sql")
+                + "\n) as typed\nwhere reject_reason is not null"
+            )
+            file.reader.locate(con, file.path)
+            execute_file(con, "ingest/load_quarantine.sql", params)
+            [(rejects,)] = con.execute("select count(*) from ingest_typed").fetchall()
+            problems = _problems(con, file)
+        counts = _close_ingest(con, {**params, "rows_read": rows_read, "quarantined": rejects}, in_transaction)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute(restore_order)  # again after a rollback: an aborted transaction refuses SET
+    return ingest_id, counts, problems
+
+
+def _load_general(
+    con: duckdb.DuckDBPyConnection,
+    file: _File,
+    in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
+) -> Loaded:
+    """The general load, for a file that repeats a request_id: the staged file typed and validated once into the
+    table ingest_typed, rejected records located, then one transaction with the ledger row, the quarantined records,
+    the new calls (deduplicated within the file and against stored calls) and the counts."""
+    drop_work_relations(con, only=("ingest_typed",))
+    con.execute("create temp table ingest_typed as\n" + sql_text("ingest/normalize.sql"))
+    [(rows_read, rejects)] = con.execute(
+        "select count(*), count(*) filter (where reject_reason is not null) from ingest_typed"
+    ).fetchall()
+    if rejects:
+        file.reader.locate(con, file.path)
+    con.execute("begin")
+    try:
+        ingest_id, params = _open_ingest(con, file)
+        params = {**params, "rows_read": rows_read, "quarantined": rejects}
+        execute_file(con, "ingest/load_quarantine.sql", params)
+        _create_view(con, "ingest_new_calls", "ingest/new_calls.sql")
+        execute_file(con, "ingest/load_calls.sql", params)
+        counts = _close_ingest(con, params, in_transaction)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return ingest_id, counts, _problems(con, file)
+
+
+def _close_ingest(
+    con: duckdb.DuckDBPyConnection,
+    params: dict[str, object],
+    in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
+) -> tuple[int, ...]:
+    """The end of a load's transaction: the ledger row's counts, the caller's own statements, the commit."""
+    [counts] = execute_file(con, "ingest/record_counts.sql", params).fetchall()
+    if in_transaction is not None:
+        in_transaction(con)
+    con.execute("commit")
+    return tuple(int(value) for value in counts)
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, name: str, sql_file: str) -> None:
+    """A temp view of one SQL file's query."""
+    con.execute(f"create or replace temp view {name} as\n" + sql_text(sql_file))
+
+
+def _problems(con: duckdb.DuckDBPyConnection, file: _File) -> tuple[Problem, ...]:
+    """The first rejected records of ingest_typed, for the result (the quarantine table has them all)."""
+    return tuple(
+        Problem(file.source, line, reason)
+        for line, reason in con.execute(
+            "select source_line, reject_reason from ingest_typed where reject_reason is not null "
+            "order by source_line limit 20"
+        ).fetchall()
+    )
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and the files inside folders named (sorted), skipping hidden files."""
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+        else:
+            files.append(path)
+    return files
+
+
+def ingest_paths(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | Path],
+    source_format: str | None = None,
+    *,
+    refresh: bool = True,
+) -> list[IngestResult]:
+    """Load files (folders are expanded), each in its own transaction, then bring the derived tables the marts read
+    up to date in one more (``refresh=False`` leaves that to the next open or :func:`refresh_derived`)."""
+    files = expand_paths(paths)
+    progress = Progress(len(files))
+    results = [
+        ingest_file(con, path, source_format, progress=progress, index=index)
+        for index, path in enumerate(files, start=1)
+    ]
+    if refresh:
+        with_transaction(con, refresh_derived)
+    return results
+
+
+def with_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
+    con.execute("begin")
+    try:
+        work(con)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

@@ -1,0 +1,244 @@
+"""One typed function per mart, each returning a Polars frame. Values are bound parameters, never SQL text.
+
+Every function takes a :class:`Scope`: a half-open time range ``[start, end)`` in UTC and optional lists of task
+types, teams and providers (``None`` = no restriction). Money is USD as DOUBLE; round only for display.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import duckdb
+import polars as pl
+
+from tierscope.queries.db import frame
+
+Dimension = Literal["task_type", "model", "tier", "day", "team"]
+DIMENSIONS: tuple[Dimension, ...] = ("task_type", "model", "tier", "day", "team")
+SCOPE_ARGS = "$start_at, $end_at, $task_types, $teams, $providers"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which calls a mart looks at. ``end`` is exclusive; dates mean midnight UTC."""
+
+    start: dt.datetime | dt.date | None = None
+    end: dt.datetime | dt.date | None = None
+    task_types: tuple[str, ...] | None = None
+    teams: tuple[str, ...] | None = None
+    providers: tuple[str, ...] | None = None
+
+    def params(self) -> dict[str, object]:
+        return {
+            "start_at": _timestamp(self.start),
+            "end_at": _timestamp(self.end),
+            "task_types": list(self.task_types) if self.task_types is not None else None,
+            "teams": list(self.teams) if self.teams is not None else None,
+            "providers": list(self.providers) if self.providers is not None else None,
+        }
+
+
+ALL = Scope()
+
+
+def _timestamp(value: dt.datetime | dt.date | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+    return dt.datetime.combine(value, dt.time())
+
+
+def _mart(con: duckdb.DuckDBPyConnection, mart: str, scope: Scope, **extra: object) -> pl.DataFrame:
+    leading = "".join(f"${name}, " for name in extra)
+    return frame(con, f"select * from {mart}({leading}{SCOPE_ARGS})", {**extra, **scope.params()})
+
+
+def task_costs(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type: requests (traces), calls, token sums, cost_usd, unpriced_calls, cost_share, output/input
+    ratio, cost per request p50/p95 (USD) and escalation_rate. One row per task type, costliest first."""
+    return _mart(con, "mart_task_costs", scope)
+
+
+def cost_by(con: duckdb.DuckDBPyConnection, dimension: Dimension, scope: Scope = ALL) -> pl.DataFrame:
+    """Cost grouped by one dimension (task_type, model, tier, day, team): dimension_value, requests, calls,
+    input_tokens, output_tokens, cost_usd (priced calls only), unpriced_calls."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}; expected one of {', '.join(DIMENSIONS)}")
+    return _mart(con, "mart_cost_by", scope, dimension=dimension)
+
+
+def daily_cost(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per UTC day x task type x served tier: calls, tokens, cost_usd, unpriced_calls."""
+    return _mart(con, "mart_daily_cost", scope)
+
+
+def tier_mix(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type x requested tier x served tier (with the task's default tier): calls, requests, cost_usd."""
+    return _mart(con, "mart_tier_mix", scope)
+
+
+def escalation_by_window(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type x drift window: requests (traces), escalated, escalation_rate, baseline_rate and its source,
+    limit_rate, is_judged (enough traces and a baseline) and is_flagged."""
+    return _mart(con, "mart_escalation_by_window", scope)
+
+
+def drift_flags(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type: its latest judged window with is_flagged; flagged task types first."""
+    return _mart(con, "mart_drift_flags", scope)
+
+
+def unpriced_models(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per model name as logged that has no price in effect: reason, calls, tokens, first/last seen."""
+    return _mart(con, "mart_unpriced_models", scope)
+
+
+def data_quality(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """One row of counters: calls, unknown_task_calls, unattributed_calls, unpriced_calls, untiered_calls,
+    error_calls, time span, and from the ingest ledger: ingests, rows_read, duplicates, quarantined."""
+    return _mart(con, "mart_data_quality", scope)
+
+
+def cost_reconciliation(con: duckdb.DuckDBPyConnection, scope: Scope = ALL, tolerance: float = 0.01) -> pl.DataFrame:
+    """Calls whose reported cost differs from the price book's by more than ``tolerance`` (relative), largest
+    absolute difference first: reported_cost_usd, computed_cost_usd, difference_usd, relative_difference."""
+    return _mart(con, "mart_cost_reconciliation", scope, tolerance=tolerance)
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> pl.DataFrame:
+    """The latest quarantined records: source, source_line, reason, raw_text, ingest_id, quarantined_at."""
+    return frame(con, "select * from mart_quarantine($row_limit)", {"row_limit": limit})
+
+
+def ingest_history(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> pl.DataFrame:
+    """The ingest ledger, newest first: one row per loaded file with its four accounting numbers."""
+    return frame(con, "select * from mart_ingest_history($row_limit)", {"row_limit": limit})
+
+
+def previous_period(scope: Scope) -> Scope | None:
+    """The scope of equal length that ends where ``scope`` starts, with the same filters; None when ``scope`` has
+    an open end (there is no previous period of equal length)."""
+    start, end = _timestamp(scope.start), _timestamp(scope.end)
+    if start is None or end is None:
+        return None
+    return Scope(start - (end - start), start, scope.task_types, scope.teams, scope.providers)
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest ingest the derived tables (what every mart reads) take in, 0 before the first: it changes exactly
+    when new calls become visible to the marts, so cached results can be keyed on it."""
+    rows = con.sql("select coalesce(max(through_ingest_id), 0) from derived_state").fetchall()
+    return int(rows[0][0])
+
+
+def filter_values(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """The values of each filter dimension (task_type, team, provider; NULL as '(none)') with their calls.
+    One row per dimension x value, most calls first within a dimension."""
+    return _mart(con, "mart_filter_values", scope)
+
+
+def kpis(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """One row of headline numbers: requests (traces), calls, cost_usd (priced calls only),
+    cost_per_1k_requests_usd, unpriced_calls, unattributed_calls and flagged_task_types (drift)."""
+    return _mart(con, "mart_kpis", scope)
+
+
+def savings_opportunity(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type with calls served above its default tier: calls and cost_usd (USD) in total, above the
+    default, and above it because the caller requested a higher tier; most spend above default first."""
+    return _mart(con, "mart_savings_opportunity", scope)
+
+
+def model_costs(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type x served model x served tier: requests (traces), calls, tokens, cost_usd (USD, NULL when
+    the model is unpriced) and unpriced_calls."""
+    return _mart(con, "mart_model_costs", scope)
+
+
+def cost_by_team_feature(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per team x feature ('(none)' when missing): requests (traces), calls, tokens, cost_usd (USD, priced calls
+    only) and unpriced_calls; costliest first."""
+    return _mart(con, "mart_cost_by_team_feature", scope)
+
+
+def output_length_histogram(con: duckdb.DuckDBPyConnection, scope: Scope = ALL, bins: int = 30) -> pl.DataFrame:
+    """Per task type x non-empty bin of output tokens per call: bin_start_tokens, bin_end_tokens (NULL for the
+    overflow bin above the 99th percentile), calls, and routing.yaml's expected_output_tokens."""
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, got {bins}")
+    return _mart(con, "mart_output_length_histogram", scope, bins=bins)
+
+
+def model_flow(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Escalated or fallen-back traffic: per requested model (or tier alias) x final served model, with their
+    tiers: requests (traces), escalated_requests and cost_usd (USD); most requests first."""
+    return _mart(con, "mart_model_flow", scope)
+
+
+def unattributed_calls(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Calls with no served model, per requested model x task type: calls, cost_usd (USD, priced by the
+    requested model), unpriced_calls, first/last started_at and the source files."""
+    return _mart(con, "mart_unattributed_calls", scope)
+
+
+def reconciliation_summary(con: duckdb.DuckDBPyConnection, scope: Scope = ALL, tolerance: float = 0.01) -> pl.DataFrame:
+    """Per model x price variant, over calls with a reported cost: reported_cost_usd vs computed_cost_usd (USD,
+    priced calls), difference_usd, relative_difference, disagreeing_calls (beyond ``tolerance``, relative) and
+    the unpriced calls with the cost reported for them."""
+    return _mart(con, "mart_reconciliation_summary", scope, tolerance=tolerance)
+
+
+def price_book(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The active price book as applied: one row per model x effective period x price variant x context band,
+    with provider, tier and context window; prices in USD per 1M tokens, effective_to NULL for current prices."""
+    return frame(con, "select * from mart_price_book")
+
+
+def profiling_pass_rates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Latest profiling run, per task type x tier: prompts, passed_prompts, pass_rate with its 95% Wilson interval
+    (pass_rate_low, pass_rate_high), mean tokens, latency (ms) and score, tier_rank."""
+    return frame(con, "select * from mart_profiling_pass_rates")
+
+
+def profiling_recommendation(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per profiled task type: current_tier, recommended_tier, decision (route / route with monitoring / no tier
+    meets the bar), the pass rate behind it with its interval and n, blast_radius, quality_gate and the reason."""
+    return frame(con, "select * from mart_profiling_recommendation")
+
+
+def cost_projection(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per task type x map (all_frontier, current, recommended): tier, model, requests_per_day and its source,
+    pass_rate, expected_escalation_rate, cost_per_request_usd and monthly_cost_usd (30 days, USD)."""
+    return frame(con, "select * from mart_cost_projection")
+
+
+def task_audit(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """The task profile audit, one row per task type in routing.yaml or the logs: tier, quality_gate, blast_radius,
+    expected_output_tokens, baseline_escalation_rate, observed calls / cost_usd / output_cost_share, calls_over_guard
+    and warnings (a list of sentences; empty when the task is in order). Tasks with most warnings first."""
+    return _mart(con, "mart_task_audit", scope)
+
+
+def unknown_task_hints(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """For calls with task type unknown, the task_type_from rules (routing.yaml) that would give them one: rule_kind
+    (tag_prefix / attribute), rule_key, rule_yaml (the line to add), calls it would reach, share_of_unknown_calls,
+    example_values (tag rules only; attribute values are not stored), first/last started_at and sources. Most calls
+    first."""
+    return _mart(con, "mart_unknown_task_hints", scope)
+
+
+def focus_daily(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """The priced calls as a FOCUS 1.2 cost and usage dataset at daily grain: one row per UTC day x provider x model x
+    price variant x context band x meter (input, cached_input, cache_write, output, reasoning) x unit price x task
+    type x team, with FOCUS column names (BilledCost... in USD, ListUnitPrice per 1M tokens, ConsumedQuantity in
+    tokens, Tags a JSON object with task_type and team). Unpriced calls are left out."""
+    return _mart(con, "mart_focus_daily", scope)
+
+
+def freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row: latest_started_at (the newest call the marts see, UTC), last_ingest_at (when the newest ingest
+    committed, UTC), latest_ingest_id and calls. NULL times before the first ingest."""
+    return frame(con, "select * from mart_freshness")

@@ -1,0 +1,114 @@
+-- The stored tables: calls, quarantined input, and the ingest ledger. Config tables (cfg_*) are rewritten from the
+-- YAML files every time a connection opens (queries/db.py), so they are not declared here.
+create sequence if not exists ingest_id_seq start 1;
+
+create table if not exists ingests (
+    ingest_id bigint primary key,
+    source varchar not null,
+    source_format varchar not null,
+    source_fingerprint varchar not null,
+    started_at timestamp not null,
+    finished_at timestamp,
+    rows_read bigint not null default 0,
+    loaded bigint not null default 0,
+    duplicates bigint not null default 0,
+    quarantined bigint not null default 0,
+    -- records that are not model calls (e.g. non-LLM OpenTelemetry spans): not part of rows_read
+    skipped bigint not null default 0
+);
+
+-- databases made before the calls table had its name (it was `requests`) keep their rows under the new one
+alter table if exists requests rename to calls;
+
+create table if not exists calls (
+    request_id varchar not null,
+    trace_id varchar not null,
+    started_at timestamp not null,
+    task_type varchar not null,
+    requested_model varchar,
+    served_model varchar,
+    provider varchar,
+    input_tokens bigint not null,
+    output_tokens bigint not null,
+    cached_input_tokens bigint not null,
+    cache_write_tokens bigint not null,
+    reasoning_tokens bigint not null,
+    latency_ms double,
+    status varchar not null,
+    escalated boolean not null,
+    quality_passed boolean,
+    reported_cost_usd double,
+    service_tier varchar,
+    user_id varchar,
+    team varchar,
+    feature varchar,
+    tags varchar[],
+    source varchar not null,
+    source_line bigint,
+    ingest_id bigint not null,
+    ingested_at timestamp not null,
+    -- for a call whose task type is unknown: the keys of its source attributes a task_type_from rule could read
+    -- (keys only, never values); NULL otherwise
+    attribute_keys varchar[]
+);
+-- databases made before attribute_keys existed gain it (at the end, where inserts expect it)
+alter table calls add column if not exists attribute_keys varchar[];
+
+create table if not exists quarantine (
+    ingest_id bigint not null,
+    source varchar not null,
+    source_fingerprint varchar not null,
+    source_line bigint,
+    raw_text varchar,
+    reason varchar not null,
+    quarantined_at timestamp not null
+);
+
+-- Synthetic profiling runs: each sample prompt run on each tier and graded by a quality oracle.
+create sequence if not exists profiling_run_id_seq start 1;
+
+create table if not exists profiling_runs (
+    run_id bigint primary key,
+    source varchar not null,
+    source_fingerprint varchar not null,
+    loaded_at timestamp not null,
+    rows_read bigint not null,
+    loaded bigint not null,
+    quarantined bigint not null
+);
+
+create table if not exists profiling_results (
+    run_id bigint not null,
+    source_line bigint,
+    prompt_id varchar not null,
+    task_type varchar not null,
+    tier varchar,
+    model varchar,
+    passed boolean not null,
+    score double,
+    input_tokens bigint,
+    output_tokens bigint,
+    latency_ms double
+);
+
+-- Streaming ingest (ingest/stream.py, ingest/spool.py). A tailed file's committed byte offset, keyed by the file's
+-- identity (device, inode) so a rotated (renamed) file keeps its offset; head_hash (sha256 of its first
+-- min(1024, committed_offset) bytes) tells a new file that reuses an inode from the one the offset belongs to.
+-- Rows and offset commit in one transaction.
+create table if not exists stream_offsets (
+    device ubigint not null,
+    inode ubigint not null,
+    path varchar not null,
+    committed_offset bigint not null,
+    head_hash varchar not null,
+    committed_at timestamp not null,
+    primary key (device, inode)
+);
+
+-- Spool files whose rows are committed but which may not be deleted yet: written in the load's transaction,
+-- removed once the files are gone. A drain that finds names here (its predecessor crashed in between) deletes
+-- those files instead of loading them again.
+create table if not exists spool_loaded (
+    file_name varchar not null,
+    loaded_at timestamp not null
+);
