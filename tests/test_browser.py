@@ -20,12 +20,12 @@ import polars as pl
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.conftest import SAMPLE_LOGS
 from tierscope.dashboard import launch
 from tierscope.ingest.profiling import load_profiling
 from tierscope.queries import api
 from tierscope.queries.api import Scope
 from tierscope.queries.db import connect
-from tests.conftest import SAMPLE_LOGS
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from tests.conftest import REPO, SAMPLE_LOGS
 from tierscope.cli import build_parser, main
 from tierscope.queries.config import (
     DriftRule,
@@ -22,7 +23,6 @@ from tierscope.queries.config import (
     TaskTypeRule,
 )
 from tierscope.queries.db import SQL_DIR
-from tests.conftest import REPO, SAMPLE_LOGS
 
 README = (REPO / "README.md").read_text()
 

@@ -22,6 +22,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Multiselect, PageLink
 
+from tests.conftest import SAMPLE_LOGS
+from tests.test_dashboard_pages import OpenApp, default_scope, figures, metrics, open_app, texts
 from tierscope.dashboard import scenarios
 from tierscope.dashboard.format import count, money, percent
 from tierscope.ingest.profiling import load_profiling
@@ -29,8 +31,6 @@ from tierscope.queries import api, simulate
 from tierscope.queries.config import Routing, load_routing
 from tierscope.queries.db import connect
 from tierscope.queries.scenario import routing_diff, routing_yaml, with_task_tiers
-from tests.conftest import SAMPLE_LOGS
-from tests.test_dashboard_pages import OpenApp, default_scope, figures, metrics, open_app, texts
 
 __all__ = ["open_app"]  # the fixture, shared with the other page tests
 

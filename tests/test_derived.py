@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import REPO, write_jsonl
 from tierscope.ingest.load import ingest_paths
 from tierscope.queries.db import connect
-from tests.conftest import REPO, write_jsonl
 
 LIVE = {"priced_calls": "select * from int_priced_calls", "traces": "select * from int_traces(null)"}
 EXCEPT_QUERIES = {

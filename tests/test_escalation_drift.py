@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import BuildDb
 from tierscope.cli import main
 from tierscope.queries import api
-from tests.conftest import BuildDb
 
 ROUTING = """
 tiers:

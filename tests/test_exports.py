@@ -12,12 +12,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from tests.conftest import REPO, BuildDb, write_jsonl
 from tierscope.cli import main
 from tierscope.ingest.prices_import import import_litellm, name_key, per_million
 from tierscope.queries import api
 from tierscope.queries.config import DEFAULT_TASK_TYPE_RULES, ConfigError, load_price_book, load_routing
 from tierscope.queries.export import csv_safe, write_focus, write_parquet
-from tests.conftest import REPO, BuildDb, write_jsonl
 
 CALLS = [
     # gpt-4o 2.50 / 1.25 cached / 10.00: 800 x 2.5 + 200 x 1.25 + 100 x 10 = 2000 + 250 + 1000

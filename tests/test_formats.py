@@ -14,12 +14,12 @@ import duckdb
 import polars as pl
 import pytest
 
+from tests.conftest import REPO, SAMPLE_LOGS, write_jsonl
 from tierscope.cli import main
 from tierscope.ingest.formats import READERS, UnknownFormatError, detect, reader_named
 from tierscope.ingest.load import IngestResult, ingest_paths, read_head
 from tierscope.queries import api
 from tierscope.queries.db import connect
-from tests.conftest import REPO, SAMPLE_LOGS, write_jsonl
 
 FORMATS = SAMPLE_LOGS / "formats"
 # Anthropic batch results carry no time: calls take the file's modification time, pinned here

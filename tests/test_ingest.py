@@ -10,10 +10,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from tests.conftest import REPO, SAMPLE_LOGS, write_jsonl
 from tierscope.ingest.formats import UnknownFormatError
 from tierscope.ingest.load import IngestResult, ingest_paths
 from tierscope.queries.db import connect
-from tests.conftest import REPO, SAMPLE_LOGS, write_jsonl
 
 GOOD = [
     {

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tierscope.queries import api
 from tests.conftest import BuildDb
+from tierscope.queries import api
 
 PRICES = """
 models:

@@ -9,12 +9,12 @@ import duckdb
 import pytest
 import yaml
 
+from tests.conftest import SAMPLE_LOGS, write_jsonl
 from tierscope.cli import main
 from tierscope.ingest.load import ingest_paths
 from tierscope.ingest.profiling import load_profiling
 from tierscope.queries import api
 from tierscope.queries.db import connect
-from tests.conftest import SAMPLE_LOGS, write_jsonl
 
 PRICES = """
 models:

@@ -14,13 +14,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from tests.conftest import REPO, write_jsonl
 from tierscope.cli import main
 from tierscope.ingest.load import ingest_paths
 from tierscope.queries import api, simulate
 from tierscope.queries.config import load_routing
 from tierscope.queries.db import connect
 from tierscope.queries.scenario import with_task_tiers
-from tests.conftest import REPO, write_jsonl
 
 MODELS = ["gpt-4o-mini", "claude-haiku-4-5", "gpt-4o", "claude-sonnet-4-6", "claude-opus-4-7", "house-model-7b"]
 TASKS = ["classification", "extraction", "summarization", "rag_answer", "reasoning", "code_generation"]

@@ -21,10 +21,6 @@ from typing import Any
 import duckdb
 import pytest
 
-from tierscope.ingest.load import ingest_paths
-from tierscope.ingest.serve import is_loopback, require_token
-from tierscope.ingest.spool import Spool, spool_dir
-from tierscope.queries.db import connect
 from tests.streaming_support import (
     REPO,
     TIERSCOPE,
@@ -38,6 +34,10 @@ from tests.streaming_support import (
     stored,
     watch_once,
 )
+from tierscope.ingest.load import ingest_paths
+from tierscope.ingest.serve import is_loopback, require_token
+from tierscope.ingest.spool import Spool, spool_dir
+from tierscope.queries.db import connect
 
 OTLP_SAMPLE = REPO / "tierscope" / "sample_logs" / "formats" / "otel_genai.jsonl"
 

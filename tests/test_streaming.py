@@ -19,16 +19,6 @@ import duckdb
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tierscope.dashboard import ingester as ingester_module
-from tierscope.dashboard import launch
-from tierscope.dashboard.gate import ReaderGate
-from tierscope.dashboard.ingester import Ingester
-from tierscope.dashboard.live import freshness_text
-from tierscope.ingest.load import ingest_paths
-from tierscope.ingest.spool import Spool, spool_dir
-from tierscope.ingest.stream import read_batch
-from tierscope.queries import api
-from tierscope.queries.db import connect
 from tests.streaming_support import (
     TIERSCOPE,
     Running,
@@ -44,6 +34,16 @@ from tests.streaming_support import (
     watch,
     watch_once,
 )
+from tierscope.dashboard import ingester as ingester_module
+from tierscope.dashboard import launch
+from tierscope.dashboard.gate import ReaderGate
+from tierscope.dashboard.ingester import Ingester
+from tierscope.dashboard.live import freshness_text
+from tierscope.ingest.load import ingest_paths
+from tierscope.ingest.spool import Spool, spool_dir
+from tierscope.ingest.stream import read_batch
+from tierscope.queries import api
+from tierscope.queries.db import connect
 
 CHROMIUM = Path("/usr/bin/chromium")
 

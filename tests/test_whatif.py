@@ -10,12 +10,12 @@ import duckdb
 import pytest
 import yaml
 
+from tests.conftest import BuildDb, write_jsonl
 from tierscope.cli import main
 from tierscope.ingest.profiling import load_profiling
 from tierscope.queries import simulate
 from tierscope.queries.config import load_price_book, load_routing
 from tierscope.queries.scenario import litellm_config, routing_diff, with_task_tiers
-from tests.conftest import BuildDb, write_jsonl
 
 PRICES = """
 models:
