@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from tierscope.dashboard import charts
-from tierscope.dashboard.format import change, count, money, percent, points
+from tierscope.format import change, count, money, percent, points
 from tierscope.queries import api
 
 TIERS = ["tier1", "tier2", "tier3"]

@@ -132,3 +132,24 @@ def test_readme_documents_every_config_key(key: str) -> None:
 @pytest.mark.parametrize("mart", sorted(path.stem for path in (SQL_DIR / "marts").glob("*.sql")))
 def test_readme_lists_every_mart(mart: str) -> None:
     assert f"`{mart}`" in README
+
+
+def test_report_dimensions_are_the_query_layers() -> None:
+    from tierscope.cli.commands import report
+    from tierscope.queries.api import DIMENSIONS
+
+    assert report.DIMENSIONS == DIMENSIONS
+
+
+def test_help_loads_no_query_stack() -> None:
+    """`tierscope --help` builds only the command list: no DuckDB, Polars or Arrow is imported for it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom tierscope.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(name for name in ('duckdb', 'polars', 'pyarrow', 'streamlit') if name in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -20,7 +20,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
-from tierscope.dashboard.format import change, count, money, percent
+from tierscope.format import change, count, money, percent
 from tierscope.queries import api
 from tierscope.queries.api import Scope
 from tierscope.queries.db import connect

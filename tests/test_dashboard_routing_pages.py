@@ -25,7 +25,7 @@ from streamlit.testing.v1.element_tree import Multiselect, PageLink
 from tests.conftest import SAMPLE_LOGS
 from tests.test_dashboard_pages import OpenApp, default_scope, figures, metrics, open_app, texts
 from tierscope.dashboard import scenarios
-from tierscope.dashboard.format import count, money, percent
+from tierscope.format import count, money, percent
 from tierscope.ingest.profiling import load_profiling
 from tierscope.queries import api, simulate
 from tierscope.queries.config import Routing, load_routing

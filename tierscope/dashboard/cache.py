@@ -8,7 +8,6 @@ and the query's arguments (the filters). Pages call the typed functions at the b
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,8 +19,8 @@ import streamlit as st
 
 from tierscope.dashboard import gate, ingester
 from tierscope.queries import api, simulate
-from tierscope.queries.config import DEFAULT_PRICES, DEFAULT_ROUTING, PriceBook, Routing, load_price_book, load_routing
-from tierscope.queries.db import resolve_db_path
+from tierscope.queries.config import PriceBook, Routing, load_price_book, load_routing
+from tierscope.settings import settings
 
 Scope = api.Scope
 
@@ -37,11 +36,11 @@ class Database:
 
 def database() -> Database:
     """The database and config files named by the environment (tierscope dashboard sets it), else the defaults."""
-    path = resolve_db_path(None)
+    chosen = settings()
     return Database(
-        path=path if path == ":memory:" else str(Path(path).resolve()),
-        prices_path=str(Path(os.environ.get("TIERSCOPE_PRICES") or DEFAULT_PRICES).resolve()),
-        routing_path=str(Path(os.environ.get("TIERSCOPE_ROUTING") or DEFAULT_ROUTING).resolve()),
+        path=chosen.db if chosen.db == ":memory:" else str(Path(chosen.db).resolve()),
+        prices_path=str(chosen.prices.resolve()),
+        routing_path=str(chosen.routing.resolve()),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 import plotly.graph_objects as go
 import polars as pl
 
-from tierscope.dashboard.format import count, money, percent
+from tierscope.format import count, money, percent
 
 UNTIERED = "untiered"
 TIER_PALETTE = ("#56B4E9", "#0072B2", "#E69F00", "#CC79A7", "#009E73", "#F0E442")

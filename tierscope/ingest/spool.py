@@ -47,8 +47,8 @@ import duckdb
 from tierscope.ingest.formats import READERS, UnknownFormatError
 from tierscope.ingest.load import IngestResult, ingest_file
 from tierscope.queries.db import execute_file, resolve_db_path
+from tierscope.settings import settings
 
-SPOOL_ENV = "TIERSCOPE_SPOOL"
 STREAM_SUFFIX = "ndjson"
 HANDED_MARKER = "file"
 AUTO = "auto"
@@ -65,7 +65,7 @@ _sequence_lock = threading.Lock()
 
 def spool_dir(db_path: str | os.PathLike[str] | None, override: str | os.PathLike[str] | None = None) -> Path:
     """The spool folder: ``override``, else $TIERSCOPE_SPOOL, else ``<db file>.spool`` next to the database."""
-    chosen = override or os.environ.get(SPOOL_ENV)
+    chosen = override or settings().spool
     if chosen:
         return Path(chosen).resolve()
     path = resolve_db_path(db_path)

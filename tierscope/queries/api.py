@@ -242,3 +242,8 @@ def freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """One row: latest_started_at (the newest call the marts see, UTC), last_ingest_at (when the newest ingest
     committed, UTC), latest_ingest_id and calls. NULL times before the first ingest."""
     return frame(con, "select * from mart_freshness")
+
+
+def derived_sizes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row: calls (priced), traces, call_rollup_rows and trace_rollup_rows the derived tables hold."""
+    return frame(con, "select * from mart_derived_sizes")

@@ -15,16 +15,16 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-DEFAULT_PRICES = CONFIG_DIR / "prices.yaml"
-DEFAULT_ROUTING = CONFIG_DIR / "routing.yaml"
+from tierscope.errors import UserError
+from tierscope.settings import settings
+
 MAX_CONFIG_BYTES = 2_000_000
 # The key path of a validation problem about a whole file rather than one key.
 TOP_LEVEL = "(top level)"
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A configuration file that cannot be used; the message names the file and the key path."""
 
 
@@ -252,9 +252,9 @@ def _validate(path: Path, model: type[ModelT]) -> ModelT:
 
 def load_price_book(path: str | os.PathLike[str] | None = None) -> PriceBook:
     """The price book at ``path``, else ``$TIERSCOPE_PRICES``, else the shipped default."""
-    return _validate(Path(path or os.environ.get("TIERSCOPE_PRICES") or DEFAULT_PRICES), PriceBook)
+    return _validate(Path(path or settings().prices), PriceBook)
 
 
 def load_routing(path: str | os.PathLike[str] | None = None) -> Routing:
     """The routing map at ``path``, else ``$TIERSCOPE_ROUTING``, else the shipped default."""
-    return _validate(Path(path or os.environ.get("TIERSCOPE_ROUTING") or DEFAULT_ROUTING), Routing)
+    return _validate(Path(path or settings().routing), Routing)

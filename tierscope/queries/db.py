@@ -28,9 +28,9 @@ from tierscope.queries.config import (
     load_price_book,
     load_routing,
 )
+from tierscope.settings import settings
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-DEFAULT_DB = "tierscope.duckdb"
 
 # Dependency order: each file may use only what comes before it.
 SQL_LAYERS: tuple[str, ...] = (
@@ -100,6 +100,7 @@ SQL_LAYERS: tuple[str, ...] = (
     "marts/mart_unknown_task_hints.sql",
     "marts/mart_focus_daily.sql",
     "marts/mart_freshness.sql",
+    "marts/mart_derived_sizes.sql",
 )
 
 
@@ -154,7 +155,7 @@ class Settings:
 
 
 def resolve_db_path(db_path: str | os.PathLike[str] | None) -> str:
-    return str(db_path or os.environ.get("TIERSCOPE_DB") or DEFAULT_DB)
+    return str(db_path or settings().db)
 
 
 def connect(

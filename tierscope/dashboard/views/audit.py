@@ -9,7 +9,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from tierscope.dashboard import cache, filters
-from tierscope.dashboard.format import count
+from tierscope.format import count
 
 WARNED = "background-color: #FBE3D6"  # a light tint of the flag colour (Okabe-Ito vermillion)
 AUDIT_COLUMNS = {

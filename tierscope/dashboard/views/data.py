@@ -10,8 +10,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from tierscope.dashboard import cache, filters
-from tierscope.dashboard.format import count, drift_rule, money
 from tierscope.dashboard.uploads import UPLOAD_TYPES, ingest_upload
+from tierscope.format import count, drift_rule, money
 
 RESULTS_KEY = "_tierscope_upload_results"
 MONEY = "dollar"

@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from tierscope.dashboard import cache, charts, filters, live
-from tierscope.dashboard.format import drift_rule
+from tierscope.format import drift_rule
 from tierscope.queries.api import Scope
 
 FLAG_COLUMNS = {

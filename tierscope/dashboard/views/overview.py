@@ -7,7 +7,7 @@ from typing import Any, Literal
 import streamlit as st
 
 from tierscope.dashboard import cache, charts, filters, live
-from tierscope.dashboard.format import change, count, difference, money, percent, points
+from tierscope.format import change, count, difference, money, percent, points
 from tierscope.queries.api import Scope, previous_period
 
 DeltaColor = Literal["inverse", "off"]

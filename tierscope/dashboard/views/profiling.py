@@ -7,8 +7,8 @@ import polars as pl
 import streamlit as st
 
 from tierscope.dashboard import cache, charts, scenarios
-from tierscope.dashboard.format import change, money
 from tierscope.dashboard.uploads import PROFILING_TYPES, load_profiling_upload
+from tierscope.format import change, money
 from tierscope.queries.scenario import with_task_tiers
 
 LOADED_KEY = "_tierscope_profiling_load"

@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from tierscope.dashboard import cache, charts, filters
-from tierscope.dashboard.format import count, percent
+from tierscope.format import count, percent
 
 MAX_FLOWS = 20
 

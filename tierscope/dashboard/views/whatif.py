@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from tierscope.dashboard import cache, charts, filters, scenarios
-from tierscope.dashboard.format import count, money, percent
+from tierscope.format import count, money, percent
 from tierscope.queries import simulate
 from tierscope.queries.api import Scope
 from tierscope.queries.config import Routing

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import duckdb
 
+from tierscope.errors import UserError
 from tierscope.ingest.formats.anthropic_batch import AnthropicBatchReader
 from tierscope.ingest.formats.generic import GenericReader
 from tierscope.ingest.formats.helicone import HeliconeReader
@@ -24,7 +25,7 @@ from tierscope.ingest.formats.openai_batch import OpenAIBatchReader
 from tierscope.ingest.formats.otel import OTelReader
 
 
-class UnknownFormatError(ValueError):
+class UnknownFormatError(UserError, ValueError):
     """No reader recognised a file (or --format named no reader)."""
 
 
@@ -57,6 +58,8 @@ READERS: tuple[Reader, ...] = (
     HeliconeReader(),
     GenericReader(),
 )
+
+FORMAT_NAMES: tuple[str, ...] = tuple(reader.name for reader in READERS)
 
 
 def reader_named(name: str) -> Reader:

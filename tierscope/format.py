@@ -1,7 +1,7 @@
-"""How numbers read on the dashboard: money as money, shares as percentages, and unpriced never as $0.
+"""How numbers read, on the dashboard and in the CLI: money as money, shares as percentages, and unpriced never as $0.
 
-Pure functions, shared by the pages and the chart builders, so a number reads the same in a KPI, a table and a
-hover label.
+Pure functions, shared by the CLI, the pages and the chart builders, so a number reads the same in a terminal, a
+KPI, a table and a hover label.
 """
 
 from __future__ import annotations

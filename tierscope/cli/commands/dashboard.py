@@ -1,0 +1,34 @@
+"""``tierscope dashboard``: the Streamlit dashboard on the database, on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tierscope.cli.common import CliError, add_database_options
+
+HELP = "open the dashboard on the database (loopback only)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_database_options(parser)
+    add_dashboard_options(parser)
+
+
+def add_dashboard_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, help="port (default 8501, or a free one)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+
+
+def open_dashboard(args: argparse.Namespace, db_path: str) -> int:
+    from tierscope.dashboard import launch
+
+    if not Path(db_path).exists():
+        raise CliError(f"no database at {db_path}; load logs first: tierscope ingest PATH --db {db_path}")
+    return launch.run(db_path, args.port, args.prices, args.routing, open_browser=not args.no_browser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tierscope.queries.db import resolve_db_path
+
+    return open_dashboard(args, resolve_db_path(args.db))

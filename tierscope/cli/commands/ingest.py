@@ -1,0 +1,110 @@
+"""``tierscope ingest``: load log files or folders; rows_read = loaded + duplicates + quarantined per file.
+
+When another process holds the database (a dashboard, ``tierscope watch``), the files are handed to its spool and
+that process loads them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tierscope.cli.common import (
+    CliError,
+    DatabaseBusy,
+    add_database_options,
+    add_spool_option,
+    open_database,
+    print_json,
+)
+from tierscope.cli.render import Column, echo, print_table
+
+if TYPE_CHECKING:
+    from tierscope.ingest.load import IngestResult
+
+HELP = "load log files (format auto-detected)"
+COUNTS = ("rows_read", "loaded", "duplicates", "quarantined")
+COLUMNS = (
+    Column("path", "file"),
+    Column("format"),
+    Column("rows_read", kind="count"),
+    Column("loaded", kind="count"),
+    Column("duplicates", kind="count"),
+    Column("quarantined", kind="count"),
+    Column("seconds", "time", kind="seconds"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from tierscope.ingest.formats import FORMAT_NAMES
+
+    add_database_options(parser)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    parser.add_argument("--format", choices=FORMAT_NAMES, help="force a reader")
+    add_spool_option(parser)
+
+
+def summary(results: Sequence[IngestResult]) -> dict[str, Any]:
+    """The contract's totals and one entry per file."""
+    return {
+        **{key: sum(getattr(result, key) for result in results) for key in COUNTS},
+        "files": [result.as_json() for result in results],
+    }
+
+
+def load_files(args: argparse.Namespace, paths: Sequence[str | Path], source_format: str | None) -> dict[str, Any]:
+    """Load the files into the command's database and, unless --json, print what each one gave."""
+    from tierscope.ingest.load import ingest_paths
+    from tierscope.queries.db import resolve_db_path
+
+    con = open_database(args, must_exist=False)
+    try:
+        results = ingest_paths(con, paths, source_format)
+    finally:
+        con.close()
+    loaded = summary(results)
+    if not args.json:
+        print_table(loaded["files"], COLUMNS)
+        echo(
+            f"total: {loaded['rows_read']:,} read = {loaded['loaded']:,} loaded + {loaded['duplicates']:,} "
+            f"duplicates + {loaded['quarantined']:,} quarantined  ->  {resolve_db_path(args.db)}"
+        )
+        problems = [problem for result in results for problem in result.problems][:10]
+        if problems:
+            echo("\nquarantined (first ones; all are in the quarantine table):")
+            for problem in problems:
+                echo(f"  {problem}")
+    return loaded
+
+
+def hand_to_spool(args: argparse.Namespace, busy: DatabaseBusy) -> dict[str, Any]:
+    """The database is held (by a running dashboard, say), so its owner loads the files from the spool."""
+    from tierscope.ingest.load import expand_paths
+    from tierscope.ingest.spool import Spool, lock_holder, spool_dir
+    from tierscope.queries.db import resolve_db_path
+
+    files = expand_paths(args.paths)
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        raise CliError(f"{', '.join(missing)}: no such file")
+    spool = Spool(spool_dir(args.db, args.spool))
+    spooled = [str(spool.hand_over(path, args.format)) for path in files]
+    if not args.json:
+        echo(
+            f"{resolve_db_path(args.db)} is in use ({lock_holder(busy.__cause__ or busy)}): handed {len(spooled)} "
+            f"file{'s' if len(spooled) != 1 else ''} to the spool {spool.folder}.\nA running dashboard or "
+            "`tierscope watch` on this database loads them within seconds (see its Data page or output)."
+        )
+    return {**dict.fromkeys(COUNTS, 0), "files": [], "spooled": spooled}
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        loaded = load_files(args, args.paths, args.format)
+    except DatabaseBusy as busy:
+        loaded = hand_to_spool(args, busy)
+    if args.json:
+        print_json(loaded)
+    return 0
