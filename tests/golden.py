@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 import yaml
 
+from tierscope.cli.commands.demo import DEMO_FILES
 from tierscope.ingest.load import ingest_paths
 from tierscope.ingest.profiling import load_profiling
 from tierscope.queries import api, simulate
@@ -31,16 +32,8 @@ from tierscope.queries.db import connect
 from tierscope.settings import DEFAULT_PRICES, DEFAULT_ROUTING, SAMPLE_LOGS
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
-SAMPLE_FILES = (
-    "requests.jsonl.gz",
-    "requests_export.csv",
-    "formats/litellm.jsonl",
-    "formats/litellm_spend_logs.csv",
-    "formats/otel_genai.jsonl",
-    "formats/openai_batch_output.jsonl",
-    "formats/langfuse_observations.json",
-    "formats/helicone_requests.jsonl",
-)
+# the demo's files but the Anthropic batch results, whose calls carry no time of their own (the file's mtime)
+SAMPLE_FILES = tuple(name for name in DEMO_FILES if not name.startswith("formats/anthropic_batch"))
 PRICE_CHANGE_MODEL = "gpt-4o-mini"
 PRICE_CHANGE_DAY = dt.date(2026, 11, 15)
 
