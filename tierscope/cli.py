@@ -210,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="HTTP receiver (LiteLLM generic API logger, OTLP/HTTP JSON) -> spool")
     serve.add_argument("--db", help="database file whose spool receives the data (default: $TIERSCOPE_DB)")
     serve.add_argument("--json", action="store_true", help="print the listening address as JSON")
+    serve.add_argument("--routing", help="routing YAML whose task_type_from attribute keys keep their values")
     _spool_option(serve)
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks one)")
@@ -375,7 +376,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError("--max-body-bytes and --timeout must be positive")
     spool = Spool(spool_dir(args.db, args.spool))
     spool.ensure()
-    options = ServeOptions(args.host, args.port, spool, token, args.max_body_bytes, args.timeout)
+    options = ServeOptions(args.host, args.port, spool, token, args.max_body_bytes, args.timeout, args.routing)
 
     def announce(url: str) -> None:
         if args.json:
