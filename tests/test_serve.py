@@ -343,6 +343,7 @@ def test_broken_gzip_is_refused_with_a_reason(
         ("/litellm", b'[{"id": "big", "prompt_tokens": 1' + b"0" * 5000 + b"}]", "digits"),
         ("/v1/traces", b'{"resourceSpans": [], "n": 9' + b"9" * 5000 + b"}", "digits"),
         ("/litellm", b'{"id": "nan", "prompt_tokens": NaN}', "NaN"),
+        ("/litellm", b'{"id": "half-\\ud800-pair", "prompt_tokens": 1}', "surrogate"),
     ],
 )
 def test_hostile_json_gets_a_400_and_the_receiver_lives_on(

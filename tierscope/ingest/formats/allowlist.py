@@ -5,7 +5,7 @@ reads). Each format has an allow-list derived from its reader (``queries/sql/ing
 ``read_otel.sql``; ``tests/test_serve.py`` checks the lists against the readers' ``from_json`` shapes and attribute
 keys). Everything not listed is dropped: message content, response content, tool definitions, error text, span
 events and links, span names, status messages, scope and unknown keys. Kept values are kept as sent, numbers as
-their value (``json`` writes them again).
+their value (``json`` writes them again); a key repeated within one JSON object counts with its last value.
 
 LiteLLM StandardLoggingPayload:
 
@@ -179,8 +179,13 @@ class Context:
     load: Callable[[str], Any]
 
 
+# JSON scalars as the json module makes them (exact types: a test by type is the cheapest per value)
+SCALAR_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+Projection = Callable[[Any, Context], Any]
+
+
 def _is_scalar(value: object) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
+    return type(value) in SCALAR_TYPES
 
 
 def _embedded(value: object, kind: type, context: Context) -> object:
@@ -197,40 +202,64 @@ def _embedded(value: object, kind: type, context: Context) -> object:
     return _DROP
 
 
-def project_litellm(payload: Mapping[str, Any], context: Context) -> dict[str, Any]:
-    """The StandardLoggingPayload cut down to :data:`LITELLM` (see the module's description)."""
-    return _project(payload, LITELLM, context)
+def _tags(value: object, context: Context) -> object:
+    tags = _embedded(value, list, context)
+    return [tag for tag in tags if type(tag) in SCALAR_TYPES] if isinstance(tags, list) else _DROP
 
 
-def _project(value: Mapping[str, Any], spec: Spec, context: Context) -> dict[str, Any]:
-    kept: dict[str, Any] = {}
-    for key, rule in spec.items():
-        if key in value:
-            projected = _keep(rule, value[key], context)
-            if projected is not _DROP:
-                kept[key] = projected
-    return kept
+def _served_model(value: object, context: Context) -> object:
+    if not isinstance(value, dict):
+        return _DROP
+    model = value.get("model")
+    return {"model": model} if "model" in value and type(model) in SCALAR_TYPES else {}
 
 
-def _keep(rule: Keep | Spec, value: object, context: Context) -> object:
-    if rule is Keep.SCALAR:
-        return value if _is_scalar(value) else _DROP
-    if rule is Keep.TAGS:
-        tags = _embedded(value, list, context)
-        return [tag for tag in tags if _is_scalar(tag)] if isinstance(tags, list) else _DROP
-    if rule is Keep.SERVED_MODEL:
+def _attributes(value: object, context: Context) -> object:
+    attributes = _embedded(value, dict, context)
+    if not isinstance(attributes, dict):
+        return _DROP
+    return {key: _custom_litellm(key, item, context) for key, item in attributes.items()}
+
+
+_KEEPERS: Final[dict[Keep, Projection]] = {
+    Keep.TAGS: _tags,
+    Keep.SERVED_MODEL: _served_model,
+    Keep.ATTRIBUTES: _attributes,
+}
+
+
+def _compile(spec: Spec) -> Projection:
+    """The projection of an object onto ``spec``, made once: per level, its scalar keys in one comprehension and a
+    function for each other key (a record passes through it many times a second)."""
+    scalars = tuple(key for key, rule in spec.items() if rule is Keep.SCALAR)
+    others = tuple(
+        (key, _compile(rule) if isinstance(rule, Mapping) else _KEEPERS[rule])
+        for key, rule in spec.items()
+        if rule is not Keep.SCALAR
+    )
+
+    def project(value: Any, context: Context) -> Any:
         if not isinstance(value, dict):
             return _DROP
-        model = value.get("model")
-        return {"model": model} if "model" in value and _is_scalar(model) else {}
-    if rule is Keep.ATTRIBUTES:
-        attributes = _embedded(value, dict, context)
-        if not isinstance(attributes, dict):
-            return _DROP
-        return {key: _custom_litellm(key, item, context) for key, item in attributes.items()}
-    if isinstance(rule, Mapping):
-        return _project(value, rule, context) if isinstance(value, dict) else _DROP
-    raise AssertionError(f"unknown rule {rule!r}")
+        kept = {key: value[key] for key in scalars if key in value and type(value[key]) in SCALAR_TYPES}
+        for key, keep in others:
+            if key in value:
+                projected = keep(value[key], context)
+                if projected is not _DROP:
+                    kept[key] = projected
+        return kept
+
+    return project
+
+
+_PROJECT_LITELLM: Final = _compile(LITELLM)
+_PROJECT_OTEL_SPAN: Final = _compile(OTEL_SPAN)
+
+
+def project_litellm(payload: Mapping[str, Any], context: Context) -> dict[str, Any]:
+    """The StandardLoggingPayload cut down to :data:`LITELLM` (see the module's description)."""
+    kept: dict[str, Any] = _PROJECT_LITELLM(payload, context)
+    return kept
 
 
 def _is_rule_key(key: str, context: Context) -> bool:
@@ -289,7 +318,7 @@ def _objects(value: object, where: str, *, required: bool = False) -> list[dict[
 def _otel_spans(spans: object, context: Context, where: str) -> list[dict[str, Any]]:
     kept = []
     for index, span in enumerate(_objects(spans, where)):
-        projected = _project(span, OTEL_SPAN, context)
+        projected = _PROJECT_OTEL_SPAN(span, context)
         if "attributes" in span:
             attributes = span["attributes"]
             projected["attributes"] = _otel_attributes(
