@@ -132,6 +132,7 @@ def shared_receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         ("/v1/traces", b'{"spans": []}', "application/json", 400, "resourceSpans"),
         ("/v1/traces", b"\x0a\x02", "application/x-protobuf", 415, "JSON encoding"),
         ("/v1/logs", b"{}", "application/json", 404, "no such endpoint"),
+        ("/litellm/", b"[]", "application/json", 404, "no such endpoint"),
     ],
 )
 def test_malformed_bodies_are_refused_with_a_reason(

@@ -337,6 +337,8 @@ class Receiver:
         ]
         handlers = {HTTPStatus.NOT_FOUND.value: self.unknown, HTTPStatus.METHOD_NOT_ALLOWED.value: self.unknown}
         self.app = Starlette(routes=routes, exception_handlers=handlers)
+        # a 404 naming the endpoints, not a 307 to the path without its slash (exporters do not follow it for POST)
+        self.app.router.redirect_slashes = False
 
     async def health(self, request: Request) -> Response:
         files, size = await run_in_threadpool(self.options.spool.backlog)
