@@ -15,6 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from tierscope.ingest.serve import DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_TIMEOUT_SECONDS
 
     parser.add_argument("--db", help="database file whose spool receives the data (default: $TIERSCOPE_DB)")
+    parser.add_argument("--routing", help="routing YAML whose task_type_from attribute keys keep their values")
     add_json_option(parser)
     add_spool_option(parser)
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--max-body-bytes and --timeout must be positive")
     spool = Spool(spool_dir(args.db, args.spool))
     spool.ensure()
-    options = ServeOptions(args.host, args.port, spool, token, args.max_body_bytes, args.timeout)
+    options = ServeOptions(args.host, args.port, spool, token, args.max_body_bytes, args.timeout, args.routing)
 
     def announce(url: str) -> None:
         if args.json:
