@@ -280,6 +280,7 @@ def ingest_summary(results: list[IngestResult]) -> dict[str, Any]:
 
 
 def run_ingest(args: argparse.Namespace, paths: Sequence[str | Path]) -> dict[str, Any]:
+    """Load the files; a file that failed or was skipped gets one line on stderr (the others load all the same)."""
     con = _open(args, must_exist=False)
     try:
         results = ingest_paths(con, paths, getattr(args, "format", None))
@@ -290,7 +291,7 @@ def run_ingest(args: argparse.Namespace, paths: Sequence[str | Path]) -> dict[st
         rows = [
             [
                 r.source,
-                r.source_format,
+                r.source_format if r.status == "loaded" else r.status,
                 f"{r.rows_read:,}",
                 f"{r.loaded:,}",
                 f"{r.duplicates:,}",
@@ -309,17 +310,21 @@ def run_ingest(args: argparse.Namespace, paths: Sequence[str | Path]) -> dict[st
             print("\nquarantined (first ones; all are in the quarantine table):")
             for problem in problems:
                 print(f"  {problem}")
+    for result in results:
+        if result.status != "loaded":
+            print(f"tierscope: {result.status} {result.source}: {result.error}", file=sys.stderr)
     return summary
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """Exit 2 when any file failed (after loading every other one)."""
     try:
         summary = run_ingest(args, args.paths)
     except DatabaseBusy as busy:
         summary = _hand_to_spool(args, busy)
     if args.json:
         _print_json(summary)
-    return 0
+    return 2 if any(entry.get("status") == "failed" for entry in summary["files"]) else 0
 
 
 def _hand_to_spool(args: argparse.Namespace, busy: DatabaseBusy) -> dict[str, Any]:
