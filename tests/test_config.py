@@ -244,3 +244,11 @@ def test_merge_keys_and_anchors_keep_safe_load_semantics(tmp_path: Path) -> None
     )
     routing = load_routing(path)
     assert (routing.tasks["extraction"].tier, routing.tasks["extraction"].blast_radius) == ("tier1", "high")
+
+
+def test_a_character_yaml_refuses_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_bytes(b"\x00" + VALID_PRICES.encode())
+    with pytest.raises(ConfigError) as error:
+        load_price_book(path)
+    assert str(error.value) == f"{path}: not valid YAML: special characters are not allowed '\\x00' at character 0"

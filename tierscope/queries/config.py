@@ -275,10 +275,16 @@ def _read_yaml(path: Path) -> Any:
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: safe_load's semantics
     except _DuplicateKeyError as error:
         raise ConfigError(f"{path}: {error}") from error
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow (a NUL byte, say)
+        character = error.character if isinstance(error.character, str) else chr(error.character)
+        raise ConfigError(
+            f"{path}: not valid YAML: {error.reason} {character!r} at character {error.position}"
+        ) from error
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        raise ConfigError(f"{path}:{where} not valid YAML: {getattr(error, 'problem', error)}") from error
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{path}:{where} not valid YAML: {problem}") from error
     except RecursionError as error:
         raise ConfigError(f"{path}: not valid YAML: nested too deeply") from error
 
