@@ -855,3 +855,13 @@ def test_quarantine_text_of_an_older_database_leaves_the_file(tmp_path: Path) ->
     assert next_id == 2  # the ledger's sequence carried over
     con.close()
     assert marker not in db.read_bytes()
+
+
+def test_a_record_nested_too_deep_to_locate_is_still_quarantined(tmp_path: Path) -> None:
+    deep = "[" * 5000 + "]" * 5000  # DuckDB reads it; Python's parser cannot walk it to find the record's bytes
+    text = "[" + json.dumps(GOOD[0]) + ', {"request_id": "deep", "input_tokens": -1, "x": ' + deep + "}]"
+    (tmp_path / "deep.json").write_text(text)
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(con, [tmp_path / "deep.json"])
+    assert (result.status, result.loaded, result.quarantined) == ("loaded", 1, 1)
+    assert con.sql("select source_line, byte_offset from quarantine").fetchall() == [(2, None)]

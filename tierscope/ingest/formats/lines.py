@@ -7,6 +7,7 @@ Offsets are into the file as read: decompressed when it is gzip. A line's bytes 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -257,11 +258,15 @@ def locate_document(path: Path, wanted: pl.DataFrame, *, expand_pages: bool) -> 
     keys = {(int(record), None if element is None else int(element)) for record, element in wanted.iter_rows()}
     last = max(record for record, _ in keys)
     spans = []
-    for record, element, start, end in _document_records(text, expand_pages):
-        if record > last:
-            break
-        if (record, element) in keys:
-            spans.append((record, element, start, end))
+    records = _document_records(text, expand_pages)
+    # a record Python's parser cannot walk past (nested deeper than its recursion limit) leaves the records from
+    # there on unlocated (their line and byte columns NULL), not the file unloaded
+    with contextlib.suppress(ValueError, RecursionError):
+        for record, element, start, end in records:
+            if record > last:
+                break
+            if (record, element) in keys:
+                spans.append((record, element, start, end))
     if not spans:
         return pl.DataFrame(schema=LOCATED_SCHEMA)
     line_ends = pl.Series(pa.Array.from_buffers(pa.uint8(), len(data), [None, pa.py_buffer(data)])) == 10
