@@ -101,11 +101,17 @@ def test_dirty_jsonl_quarantines_with_line_field_and_place(tmp_path: Path) -> No
         assert record == lines[line_number - 1].encode()
         assert digest == hashlib.sha256(record).hexdigest()
     assert quarantined["known_fields"][0] == "{}"  # nothing of an unreadable line
-    assert json.loads(quarantined["known_fields"][1]) == {
+    assert json.loads(quarantined["known_fields"][1]) == {  # as typed: the time that cannot be read is not there
         "request_id": "bad2",
-        "started_at": "yesterday",
+        "trace_id": "bad2",
+        "task_type": "unknown",
         "input_tokens": "5",
         "output_tokens": "1",
+        "cached_input_tokens": "0",
+        "cache_write_tokens": "0",
+        "reasoning_tokens": "0",
+        "status": "success",
+        "escalated": "false",
     }
     assert [str(problem) for problem in result.problems][1].startswith(f"{source}:7: started_at")
 

@@ -11,8 +11,8 @@
 -- without a time zone conversion (utc_time), the status and flags are compared before any lower/trim, and the reject
 -- reason's text is only built for a record that fails the one combined check; every shortcut gives the value the
 -- general expression after it would give (tests/test_ingest.py compares them on odd values).
--- A rejected record keeps only its known scalar fields (known_fields, each cut to 100 characters), never its text;
--- where it is in the file (byte_offset, byte_length, record_sha256) is filled in afterwards (ingest/locate_lines.sql).
+-- A rejected record keeps only where it is in the file (byte_offset, byte_length, record_sha256: filled in afterwards by
+-- ingest/locate_lines.sql) and its known scalar fields (load_quarantine.sql), never its text.
 with staged as (
     select * from ingest_stage
 ),
@@ -116,11 +116,18 @@ checked as (
                   and (quality_passed is null or quality_passed_value is not null)
                   -- a tag that is an object or a list is no tag
                   and (tags is null or (tags_value is not null and list_filter(tags_value, lambda tag: is_structured(tag)) = []))
-                  and not (is_structured(request_id_text) or is_structured(trace_id_text)
-                           or is_structured(task_type_text) or is_structured(requested_model_text)
-                           or is_structured(served_model_text) or is_structured(provider_text)
-                           or is_structured(service_tier_text) or is_structured(user_id_text)
-                           or is_structured(team_text) or is_structured(feature_text))
+                  -- no text field holds an object or a list: a sufficient test on the text as read (a value with a
+                  -- bracket anywhere takes the full check below, which names only real objects and lists)
+                  and not coalesce(contains(request_id, '{') or contains(request_id, '[')
+                                   or contains(trace_id, '{') or contains(trace_id, '[')
+                                   or contains(task_type, '{') or contains(task_type, '[')
+                                   or contains(requested_model, '{') or contains(requested_model, '[')
+                                   or contains(served_model, '{') or contains(served_model, '[')
+                                   or contains(provider, '{') or contains(provider, '[')
+                                   or contains(service_tier, '{') or contains(service_tier, '[')
+                                   or contains(user_id, '{') or contains(user_id, '[')
+                                   or contains(team, '{') or contains(team, '[')
+                                   or contains(feature, '{') or contains(feature, '['), false)
              then null
              else nullif(concat_ws('; ',
                  case when is_malformed then coalesce(reader_reason, 'not a readable record') end,
@@ -209,32 +216,6 @@ typed as (
         record_element,
         is_malformed,
         reject_reason,
-        -- a rejected record: its known scalar fields as read (never an object or a list, never over 100 characters)
-        case when reject_reason is not null then to_json(map_from_entries(list_filter(
-            list_transform(
-                [{'key': 'request_id', 'value': request_id::varchar}, {'key': 'trace_id', 'value': trace_id::varchar},
-                 {'key': 'started_at', 'value': started_at::varchar},
-                 {'key': 'task_type', 'value': task_type::varchar},
-                 {'key': 'requested_model', 'value': requested_model::varchar},
-                 {'key': 'served_model', 'value': served_model::varchar},
-                 {'key': 'provider', 'value': provider::varchar},
-                 {'key': 'input_tokens', 'value': input_tokens::varchar},
-                 {'key': 'output_tokens', 'value': output_tokens::varchar},
-                 {'key': 'cached_input_tokens', 'value': cached_input_tokens::varchar},
-                 {'key': 'cache_write_tokens', 'value': cache_write_tokens::varchar},
-                 {'key': 'reasoning_tokens', 'value': reasoning_tokens::varchar},
-                 {'key': 'latency_ms', 'value': latency_ms::varchar}, {'key': 'status', 'value': status::varchar},
-                 {'key': 'escalated', 'value': escalated::varchar},
-                 {'key': 'quality_passed', 'value': quality_passed::varchar},
-                 {'key': 'reported_cost_usd', 'value': reported_cost_usd::varchar},
-                 {'key': 'service_tier', 'value': service_tier::varchar},
-                 {'key': 'user_id', 'value': user_id::varchar}, {'key': 'team', 'value': team::varchar},
-                 {'key': 'feature', 'value': feature::varchar}],
-                lambda known: {'key': known.key, 'value': case when not is_structured(trim(known.value))
-                                                             then left(known.value, 100) end}
-            ),
-            lambda known: known.value is not null
-        )))::varchar end as known_fields,
         null::bigint as byte_offset,
         null::bigint as byte_length,
         null::varchar as record_sha256
