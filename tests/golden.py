@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import yaml
+from polars.testing import assert_frame_equal
 
 from tierscope.cli.commands.demo import DEMO_FILES
 from tierscope.ingest.load import ingest_paths
@@ -237,15 +238,34 @@ def stable(name: str, frame: pl.DataFrame, folder: Path) -> pl.DataFrame:
     )
 
 
-def write(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
+def write(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
+    """Rewrite the golden files whose result changed (or is new) and remove those of results that went; returns
+    the names written, so that a regeneration's diff holds only what really changed."""
     GOLDEN_DIR.mkdir(exist_ok=True)
-    for old in GOLDEN_DIR.glob("*.parquet"):
-        old.unlink()
-    count = 0
+    kept: set[str] = set()
+    written: list[str] = []
     for name, frame in results(con):
-        stable(name, frame, folder).write_parquet(GOLDEN_DIR / f"{name}.parquet")
-        count += 1
-    return count
+        result = stable(name, frame, folder)
+        path = GOLDEN_DIR / f"{name}.parquet"
+        kept.add(path.name)
+        if path.exists() and equal(result, pl.read_parquet(path)):
+            continue
+        result.write_parquet(path)
+        written.append(name)
+    for old in GOLDEN_DIR.glob("*.parquet"):
+        if old.name not in kept:
+            old.unlink()
+    return written
+
+
+def equal(today: pl.DataFrame, golden: pl.DataFrame) -> bool:
+    """Whether a result equals its golden file: costs to 1e-9 relative, counts exactly, rows in any order (marts
+    order ties arbitrarily)."""
+    try:
+        assert_frame_equal(today, golden, check_row_order=False, check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
+    except AssertionError:
+        return False
+    return True
 
 
 def main() -> None:
@@ -257,7 +277,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tierscope-golden-") as folder:
         con = build(Path(folder))
         try:
-            print(f"wrote {write(con, Path(folder))} golden results to {GOLDEN_DIR}")
+            written = write(con, Path(folder))
+            print(f"{len(written)} golden results rewritten in {GOLDEN_DIR}: {', '.join(written) or 'none'}")
         finally:
             con.close()
 

@@ -41,6 +41,8 @@ def test_ingest_and_report_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert set(ingested["files"][0]) == {
         "path",
         "format",
+        "status",
+        "error",
         "rows_read",
         "loaded",
         "duplicates",

@@ -166,3 +166,89 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
     path.write_text("!!python/object/apply:os.system ['echo pwned']\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_routing(path)
+
+
+# ------------------------------------------------------------------ files that are not usable config (no traceback)
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (
+            "month 13",
+            VALID_PRICES.replace("2025-01-01", "2024-13-01"),
+            "line 5, column 26: not valid YAML: 2024-13-01 is not a date (month must be in 1..12)",
+        ),
+        (
+            "30 February",
+            VALID_PRICES.replace("2025-01-01", "2024-02-30"),
+            "line 5, column 26: not valid YAML: 2024-02-30 is not a date (day is out of range for month)",
+        ),
+        (
+            "not UTF-8",
+            VALID_PRICES.replace("a:", "caf\xe9:").encode("latin-1"),
+            "not UTF-8 text (byte 0xe9 at offset 14)",
+        ),
+        ("deep nesting", "[" * 100_000, "nested too deeply"),
+        (
+            "repeated top-level key",
+            VALID_PRICES + "models:\n  b:\n    prices:\n      - {effective_from: 2025-01-01, input: 1, output: 2}\n",
+            "key 'models' given twice (lines 2 and 6); a key may appear once in a mapping",
+        ),
+        (
+            "repeated nested key",
+            VALID_PRICES.replace("input: 1.0,", "input: 1.0, input: 3.0,"),
+            "key 'input' given twice (lines 5 and 5)",
+        ),
+    ],
+)
+def test_unusable_prices_file_is_one_line_naming_the_file(
+    tmp_path: Path, name: str, content: str | bytes, expected: str
+) -> None:
+    path = tmp_path / "prices.yaml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(ConfigError) as error:
+        load_price_book(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}:"), name
+    assert expected in message, name
+    assert "\n" not in message, name
+
+
+def test_a_folder_as_config_is_an_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a folder, not a file"):
+        load_routing(tmp_path)
+
+
+def test_repeated_key_in_routing_names_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "routing.yaml"
+    path.write_text(VALID_ROUTING + "tasks:\n  extraction: {tier: tier2}\n")
+    with pytest.raises(ConfigError, match=r"routing.yaml: key 'tasks' given twice \(lines 6 and 8\)"):
+        load_routing(path)
+
+
+def test_merge_keys_and_anchors_keep_safe_load_semantics(tmp_path: Path) -> None:
+    path = tmp_path / "routing.yaml"
+    path.write_text(
+        "tiers: {tier1: [a], tier2: [b]}\ndefault_tier: tier2\n"
+        "base: &base {tier: tier1, blast_radius: low}\n"
+        "tasks:\n  classification: {<<: *base, blast_radius: high}\n"
+    )
+    with pytest.raises(ConfigError, match="base: unknown key"):  # the anchor's own key is still validated
+        load_routing(path)
+    path.write_text(
+        "tiers: {tier1: [a], tier2: [b]}\ndefault_tier: tier2\n"
+        "tasks:\n  classification: &base {tier: tier1, blast_radius: low}\n"
+        "  extraction: {<<: *base, blast_radius: high}\n"
+    )
+    routing = load_routing(path)
+    assert (routing.tasks["extraction"].tier, routing.tasks["extraction"].blast_radius) == ("tier1", "high")
+
+
+def test_a_character_yaml_refuses_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_bytes(b"\x00" + VALID_PRICES.encode())
+    with pytest.raises(ConfigError) as error:
+        load_price_book(path)
+    assert str(error.value) == f"{path}: not valid YAML: special characters are not allowed '\\x00' at character 0"

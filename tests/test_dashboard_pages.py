@@ -195,7 +195,7 @@ def test_data_page_counts_history_quarantine_and_config(
     tables = {tuple(table.value.columns): pl.from_pandas(table.value) for table in app.dataframe}
     history = next(frame for columns, frame in tables.items() if "ingest_id" in columns)
     assert history["rows_read"].to_list() == api.ingest_history(sample_db)["rows_read"].to_list()
-    rejected = next(frame for columns, frame in tables.items() if "raw_text" in columns)
+    rejected = next(frame for columns, frame in tables.items() if "record_sha256" in columns)
     assert rejected.height == api.quarantine(sample_db).height > 0
     # calls with task type unknown: the rules that would catch them (the sample has 60 tagged env:prod / env:staging)
     hints = next(frame for columns, frame in tables.items() if "rule_yaml" in columns)
@@ -207,7 +207,7 @@ def test_data_page_counts_history_quarantine_and_config(
     assert summary["disagreeing_calls"].sum() == api.cost_reconciliation(sample_db, scope).height
     book = next(frame for columns, frame in tables.items() if "input_usd_per_1m_tokens" in columns)
     assert book.height == api.price_book(sample_db).filter(pl.col("price_variant") == "standard").height
-    assert [code.value for code in app.code][0] == api.quarantine(sample_db)["raw_text"][0]
+    assert [code.value for code in app.code][0] == api.quarantine(sample_db)["known_fields"][0]
 
 
 def test_filters_in_the_url_narrow_every_page(

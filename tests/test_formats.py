@@ -3,9 +3,12 @@ hand-computed tokens and costs (default price book, USD per 1M tokens), plus det
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -383,7 +386,7 @@ def test_quarantine_names_the_line(formats_db: duckdb.DuckDBPyConnection) -> Non
 
 def test_prompt_and_completion_text_is_never_stored(formats_db: duckdb.DuckDBPyConnection) -> None:
     stored = formats_db.sql("select to_json(calls)::varchar from calls").fetchall()
-    stored += formats_db.sql("select coalesce(raw_text, '') from quarantine").fetchall()
+    stored += formats_db.sql("select to_json(quarantine)::varchar from quarantine").fetchall()
     assert len(stored) == 45
     assert not any("SECRET" in text for (text,) in stored)
 
@@ -628,3 +631,197 @@ def test_every_format_loads_the_same_straight_or_general(tmp_path: Path, monkeyp
     ingest_paths(general, files)
     assert taken == {name: counts[2] == 0 for name, counts in ACCOUNTING.items()}  # no duplicates: straight
     assert tables(both) == tables(general)
+
+
+# ------------------------------------------------------------------ no prompt text is kept, whatever the record
+MARKER = "MARKER-2c9e-prompt-text"
+
+
+def assert_marker_nowhere(con: duckdb.DuckDBPyConnection, written: list[Path], marker: str) -> None:
+    """The marker is in no text, JSON, list or struct column of any table, nor in any file the ingest wrote."""
+    columns = con.execute(
+        "select table_name, column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'main' and (data_type like '%VARCHAR%' or data_type like '%JSON%' "
+        "or data_type like 'STRUCT%' or data_type like 'MAP%' or data_type like '%[]') "
+        "and table_name in (select table_name from duckdb_tables() where database_name = current_database())"
+    ).fetchall()
+    assert ("quarantine", "known_fields") in columns
+    for table, column in columns:
+        [(found,)] = con.execute(
+            f'select count(*) from "{table}" where contains("{column}"::varchar, $marker)', {"marker": marker}
+        ).fetchall()
+        assert found == 0, f"{marker} stored in {table}.{column}"
+    for path in written:
+        assert marker.encode() not in path.read_bytes(), f"{marker} written to {path}"
+
+
+def _with_marker_lines(lines: list[str], id_key: str | None) -> list[str]:
+    """Each JSONL record with the marker in free text (an unknown top-level key and wherever the sample said
+    SECRET), then: the record cut off just after the marker (unreadable), the record with its request id as an object
+    holding the marker, and a readable object with no known field."""
+    out = []
+    for line in lines:
+        try:
+            record = json.loads(line.replace("SECRET", MARKER))
+        except json.JSONDecodeError:  # a sample's own unreadable line
+            out.append(line.replace("SECRET", MARKER) + MARKER)
+            continue
+        marked = {"user_prompt": [{"role": "user", "content": f"{MARKER} tell me"}], **record}
+        text = json.dumps(marked)
+        out.append(text)
+        out.append(text[: text.index(MARKER) + len(MARKER) + 3])
+        if id_key is not None:
+            out.append(json.dumps({**marked, id_key: {"prompt": MARKER}}))
+    out.append(json.dumps({"messages": [{"role": "user", "content": MARKER}], "response": MARKER}))
+    return out
+
+
+# JSONL formats: the top-level key of each one's request id (None: nested)
+JSONL_ID_KEYS = {
+    "litellm.jsonl": "id",
+    "otel_genai.jsonl": None,
+    "openai_batch_output.jsonl": "id",
+    "anthropic_batch_results.jsonl": "custom_id",
+    "helicone_requests.jsonl": "request_id",
+}
+
+
+def test_no_prompt_text_is_kept_from_any_reader(tmp_path: Path) -> None:
+    inputs = []
+    for name, id_key in JSONL_ID_KEYS.items():
+        lines = (FORMATS / name).read_text().splitlines()
+        path = tmp_path / name
+        path.write_text("\n".join(_with_marker_lines(lines, id_key)) + "\n")
+        inputs.append(path)
+    # Langfuse: prompt and completion in input / output, a metadata value, an observation with a bad count, one with
+    # its id as an object, one with no known field
+    observations = json.loads((FORMATS / "langfuse_observations.json").read_text().replace("SECRET", MARKER))
+    generation = next(item for item in observations if item["type"] == "GENERATION")
+    observations += [
+        {**generation, "id": "lf-bad", "input": MARKER, "output": MARKER, "usageDetails": {"input": -1}},
+        {**generation, "id": {"prompt": MARKER}, "metadata": {"note": MARKER}},
+        {"input": [{"role": "user", "content": MARKER}]},
+    ]
+    (tmp_path / "langfuse.json").write_text(json.dumps(observations, indent=2))
+    # the spend logs CSV: messages / response columns, a row cut short, a row with a bad count
+    spend_lines = (FORMATS / "litellm_spend_logs.csv").read_text().replace("SECRET", MARKER).splitlines()
+    header = spend_lines[0].split(",")
+    first = next(csv.reader([spend_lines[1]]))
+    bad = dict(zip(header, first, strict=True)) | {"request_id": "sl-bad", "prompt_tokens": "-5", "messages": MARKER}
+    rows = [spend_lines[0], *spend_lines[1:], spend_lines[1][:300] + "," + MARKER]
+    writer_rows = io.StringIO()
+    csv.writer(writer_rows, lineterminator="\n").writerow([bad[column] for column in header])
+    (tmp_path / "spend.csv").write_text("\n".join(rows) + "\n" + writer_rows.getvalue())
+    # generic: JSONL (with an unknown key), CSV (a prompt column, an unreadable line), Parquet (a messages column)
+    generic = [
+        {"request_id": "g1", "started_at": "2026-11-01T10:00:00Z", "input_tokens": -1, "output_tokens": 1,
+         "prompt": MARKER, "metadata": {"note": MARKER, "task_type": {"text": MARKER}}},
+        {"request_id": {"text": MARKER}, "started_at": "2026-11-01T10:00:00Z", "input_tokens": 1, "output_tokens": 1},
+    ]  # fmt: skip
+    generic_lines = [json.dumps(record) for record in generic]
+    (tmp_path / "generic.jsonl").write_text(
+        "\n".join([*generic_lines, generic_lines[0][:60] + MARKER, json.dumps({"prompt": MARKER})]) + "\n"
+    )
+    (tmp_path / "generic.csv").write_text(
+        "request_id,started_at,input_tokens,output_tokens,prompt\n"
+        f"c1,2026-11-01T10:00:00Z,-3,1,{MARKER}\n"
+        f"c2,2026-11-01T10:00:00Z,1,1,{MARKER},{MARKER}\n"
+        f'c3,2026-11-01T10:00:00Z,1,1,"{MARKER}\n'
+    )
+    pl.DataFrame(
+        {
+            "request_id": ["p1"],
+            "started_at": ["2026-11-01"],
+            "input_tokens": [-1],
+            "output_tokens": [1],
+            "messages": [MARKER],
+        }
+    ).write_parquet(tmp_path / "generic.parquet")
+    inputs += [
+        tmp_path / name for name in ("langfuse.json", "spend.csv", "generic.jsonl", "generic.csv", "generic.parquet")
+    ]
+    for path in inputs:
+        assert MARKER.encode() in path.read_bytes()
+    db = tmp_path / "db.duckdb"
+    con = connect(db)
+    results = ingest_paths(con, inputs)
+    assert all(result.status == "loaded" for result in results), [(r.source, r.error) for r in results]
+    assert all(result.rows_read == result.loaded + result.duplicates + result.quarantined for result in results)
+    [(quarantined,)] = con.sql("select count(*) from quarantine").fetchall()
+    assert quarantined >= 30
+    assert_marker_nowhere(con, [], MARKER)
+    con.close()
+    written = [path for path in tmp_path.iterdir() if path.is_file() and path not in inputs]
+    assert db in written
+    assert_marker_nowhere(connect(db), written, MARKER)
+
+
+def test_otel_records_of_the_wrong_shape_are_quarantined_not_skipped(tmp_path: Path) -> None:
+    first = json.loads((FORMATS / "otel_genai.jsonl").read_text().splitlines()[1])
+    wrong = [
+        {"resourceSpans": "nope"},
+        {"resourceSpans": [{"scopeSpans": "nope"}]},
+        {"resourceSpans": [{"scopeSpans": [{"spans": [5]}]}]},
+    ]
+    lines = [json.dumps(first), *(json.dumps(record) for record in wrong)]
+    (tmp_path / "spans.jsonl").write_text("\n".join(lines) + "\n")
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(con, [tmp_path / "spans.jsonl"], "otel")
+    assert (result.rows_read - result.quarantined, result.quarantined) == (2, 3)
+    assert con.sql("select source_line, reason from quarantine order by 1").fetchall() == [
+        (2, "resourceSpans: missing or not a list"),
+        (3, "resourceSpans[].scopeSpans: not a list of objects"),
+        (4, "spans[]: not a list of objects"),
+    ]
+
+
+def test_absurd_numbers_in_any_reader_are_quarantined(tmp_path: Path) -> None:
+    """Counts past the ceiling (or past BIGINT) and a 27-digit span time: quarantined with a reason, never a crash."""
+    litellm = [json.loads(line) for line in (FORMATS / "litellm.jsonl").read_text().splitlines()[:2]]
+    (tmp_path / "litellm.jsonl").write_text(
+        json.dumps({**litellm[0], "prompt_tokens": 5e18})
+        + "\n"
+        + json.dumps({**litellm[1], "completion_tokens": True})
+        + "\n"
+    )
+    otel = (FORMATS / "otel_genai.jsonl").read_text().splitlines()[1]
+    (tmp_path / "otel.jsonl").write_text(
+        otel.replace('"startTimeUnixNano": "', '"startTimeUnixNano": "12345678') + "\n"
+    )
+    anthropic = json.loads((FORMATS / "anthropic_batch_results.jsonl").read_text().splitlines()[0])
+    anthropic["result"]["message"]["usage"]["cache_read_input_tokens"] = 2**63
+    (tmp_path / "anthropic.jsonl").write_text(json.dumps(anthropic) + "\n")
+    observations = json.loads((FORMATS / "langfuse_observations.json").read_text())
+    generation = next(item for item in observations if item["type"] == "GENERATION")
+    (tmp_path / "langfuse.json").write_text(
+        json.dumps([{**generation, "usageDetails": {"input": 1e30, "output": 3}},
+                    {**generation, "id": "lf-2", "usageDetails": {"input": True, "output": 3}}])
+    )  # fmt: skip
+    con = connect(tmp_path / "db.duckdb")
+    results = ingest_paths(
+        con, [tmp_path / name for name in ("litellm.jsonl", "otel.jsonl", "anthropic.jsonl", "langfuse.json")]
+    )
+    assert [(result.status, result.loaded) for result in results] == [("loaded", 0)] * 4
+    reasons = [reason for (reason,) in con.sql("select reason from quarantine order by source, source_line").fetchall()]
+    assert reasons[:5] == [
+        "input_tokens: 9.223372036854778e+18 is above the ceiling of 1000000000000 tokens per call; "
+        "cached_input_tokens: 9223372036854775808 is above the ceiling of 1000000000000 tokens per call",
+        "input_tokens: 1e+30 is above the ceiling of 1000000000000 tokens per call",
+        "input_tokens: 'true' is not a whole number",
+        "input_tokens: 5e+18 is above the ceiling of 1000000000000 tokens per call",
+        "output_tokens: 'true' is not a whole number",
+    ]
+    # the two model-call spans of the export request, each with its 27-digit start time
+    assert len(reasons) == 7
+    assert all(
+        re.fullmatch(r"started_at: cannot read '12345678\d{19}' as a time \(.*\)", reason) for reason in reasons[5:]
+    )
+
+
+def test_a_truncated_langfuse_export_fails_in_one_line(tmp_path: Path) -> None:
+    text = (FORMATS / "langfuse_observations.json").read_text()
+    (tmp_path / "cut.json").write_text(text[: len(text) // 2])
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(con, [tmp_path / "cut.json"], "langfuse")
+    assert result.status == "failed" and result.error is not None and "\n" not in result.error
+    assert con.sql("select count(*) from ingests").fetchall() == [(0,)]

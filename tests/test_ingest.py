@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -11,7 +13,6 @@ import polars as pl
 import pytest
 
 from tests.conftest import REPO, SAMPLE_LOGS, write_jsonl
-from tierscope.ingest.formats import UnknownFormatError
 from tierscope.ingest.load import IngestResult, ingest_paths
 from tierscope.queries.db import connect
 
@@ -53,7 +54,7 @@ def accounting_holds(result: IngestResult) -> bool:
     return result.rows_read == result.loaded + result.duplicates + result.quarantined
 
 
-def test_dirty_jsonl_quarantines_with_line_field_and_raw_text(tmp_path: Path) -> None:
+def test_dirty_jsonl_quarantines_with_line_field_and_place(tmp_path: Path) -> None:
     lines = [json.dumps(record) for record in GOOD]
     lines.insert(1, "")  # a blank line shifts the line numbers after it
     lines += [
@@ -74,21 +75,44 @@ def test_dirty_jsonl_quarantines_with_line_field_and_raw_text(tmp_path: Path) ->
         json.dumps(GOOD[0]),  # a duplicate of r1
     ]
     source = tmp_path / "dirty.jsonl"
-    source.write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    source.write_text(text)
     con = connect(tmp_path / "db.duckdb")
     [result] = ingest_paths(con, [source])
     assert (result.rows_read, result.loaded, result.duplicates, result.quarantined) == (11, 4, 1, 6)
-    quarantined = con.sql("select source_line, reason, raw_text from quarantine order by source_line").pl()
+    quarantined = con.sql(
+        "select source_line, byte_offset, byte_length, record_sha256, reason, known_fields "
+        "from quarantine order by source_line"
+    ).pl()
     assert quarantined["source_line"].to_list() == [6, 7, 8, 9, 10, 11]
     reasons = quarantined["reason"].to_list()
-    assert reasons[0] == "not valid JSON, or an object with no known field"
-    assert quarantined["raw_text"][0] == '{"request_id": "bad1", broken'
+    assert reasons[0] == "not valid JSON"
     assert reasons[1].startswith("started_at: cannot read 'yesterday' as a time")
     assert reasons[2] == "input_tokens: -1 is negative (a count >= 0 expected)"
     assert reasons[3] == "request_id: missing (required)"
     assert reasons[4].startswith("cached_input_tokens + cache_write_tokens: 11 exceed input_tokens 10")
     assert reasons[5] == "input_tokens: '1.2k' is not a whole number"
-    assert '"started_at":"yesterday"' in quarantined["raw_text"][1]
+    # each record found again by its bytes: offset, length and hash of its line (without the line end)
+    data = text.encode()
+    for line_number, offset, length, digest in quarantined.select(
+        "source_line", "byte_offset", "byte_length", "record_sha256"
+    ).iter_rows():
+        record = data[offset : offset + length]
+        assert record == lines[line_number - 1].encode()
+        assert digest == hashlib.sha256(record).hexdigest()
+    assert quarantined["known_fields"][0] == "{}"  # nothing of an unreadable line
+    assert json.loads(quarantined["known_fields"][1]) == {  # as typed: the time that cannot be read is not there
+        "request_id": "bad2",
+        "trace_id": "bad2",
+        "task_type": "unknown",
+        "input_tokens": "5",
+        "output_tokens": "1",
+        "cached_input_tokens": "0",
+        "cache_write_tokens": "0",
+        "reasoning_tokens": "0",
+        "status": "success",
+        "escalated": "false",
+    }
     assert [str(problem) for problem in result.problems][1].startswith(f"{source}:7: started_at")
 
 
@@ -134,9 +158,13 @@ def test_csv_with_alias_columns_and_bad_lines(tmp_path: Path) -> None:
     assert con.sql("select served_model, input_tokens, output_tokens, team from calls").fetchall() == [
         ("gpt-4o", 1000, 100, "search")
     ]
-    quarantined = con.sql("select source_line, reason, raw_text from quarantine order by source_line").fetchall()
+    quarantined = con.sql(
+        "select source_line, reason, byte_offset, byte_length, record_sha256 from quarantine order by source_line"
+    ).fetchall()
     assert quarantined[0][0] == 3 and quarantined[0][1].startswith("CSV too many columns")
-    assert quarantined[0][2] == "2026-11-01T10:00:01Z,c2,gpt-4o,1000,100,search,unexpected"
+    bad_line = b"2026-11-01T10:00:01Z,c2,gpt-4o,1000,100,search,unexpected"
+    assert source.read_bytes()[quarantined[0][2] : quarantined[0][2] + quarantined[0][3]] == bad_line
+    assert quarantined[0][4] == hashlib.sha256(bad_line).hexdigest()
     assert quarantined[1][1] == "input_tokens: -4 is negative (a count >= 0 expected)"
 
 
@@ -171,9 +199,10 @@ def test_unknown_format_names_the_known_ones(tmp_path: Path) -> None:
     source = tmp_path / "notes.txt"
     source.write_text("hello\nworld\n")
     con = connect(tmp_path / "db.duckdb")
-    expected = r"notes.txt: no reader recognises this file; known formats: .*generic \(canonical columns"
-    with pytest.raises(UnknownFormatError, match=expected):
-        ingest_paths(con, [source])
+    [result] = ingest_paths(con, [source])
+    assert (result.status, result.rows_read) == ("failed", 0)
+    assert result.error is not None
+    assert re.match(r"no reader recognises this file; known formats: .*generic \(canonical columns", result.error)
 
 
 def test_prompt_text_is_never_stored(tmp_path: Path) -> None:
@@ -186,7 +215,7 @@ def test_prompt_text_is_never_stored(tmp_path: Path) -> None:
     con = connect(tmp_path / "db.duckdb")
     ingest_paths(con, [write_jsonl(tmp_path / "c.jsonl", [record, bad])])
     stored = con.sql("select to_json(calls)::varchar from calls").fetchall()
-    stored += con.sql("select raw_text from quarantine").fetchall()
+    stored += con.sql("select to_json(quarantine)::varchar from quarantine").fetchall()
     assert len(stored) == 2
     assert not any("SECRET" in text for (text,) in stored)
 
@@ -198,10 +227,9 @@ def test_sample_files_exist_and_are_small() -> None:
 
 def test_task_type_from_rules_in_order(tmp_path: Path) -> None:
     routing = tmp_path / "routing.yaml"
-    routing.write_text(
-        (REPO / "tierscope" / "config" / "routing.yaml").read_text()
-        + "task_type_from:\n  - {tag_prefix: 'task:'}\n  - {field: task_type}\n  - {attribute: feature_task}\n"
-    )
+    shipped = (REPO / "tierscope" / "config" / "routing.yaml").read_text()
+    rules = "task_type_from:\n  - {tag_prefix: 'task:'}\n  - {field: task_type}\n  - {attribute: feature_task}\n"
+    routing.write_text(re.sub(r"task_type_from:.*?\n(?=#)", rules, shipped, flags=re.DOTALL))
     base = {"started_at": "2026-11-01", "input_tokens": 1, "output_tokens": 1}
     records = [
         {**base, "request_id": "tag_wins", "task_type": "field", "tags": ["task:from_tag"]},
@@ -431,3 +459,415 @@ def test_connection_settings_are_left_as_they_were(tmp_path: Path) -> None:
         ("c1", 1),
         ("r4", 2),
     ]
+
+
+# ------------------------------------------------------------------ a database can always be opened
+def _plant_calls(con: duckdb.DuckDBPyConnection, tokens: list[int]) -> None:
+    """Calls written with SQL directly (as a broken tool or a hand edit would), past every check of the load path,
+    with a ledger row so that the next refresh takes them in."""
+    con.execute("insert into ingests (ingest_id, source, source_format, source_fingerprint, started_at) "
+                "values (nextval('ingest_id_seq'), 'planted', 'generic', 'planted', now())")  # fmt: skip
+    for index, count in enumerate(tokens):
+        con.execute(
+            "insert into calls select 'planted' || $index, 'planted' || $index, timestamp '2026-11-01 10:00:00', "
+            "'classification', null, 'gpt-4o', null, $count, 1, 0, 0, 0, null, 'success', false, null, null, null, "
+            "null, null, null, null, 'planted', 1, currval('ingest_id_seq'), now(), null",
+            {"index": index, "count": count},
+        )
+
+
+def test_stored_token_sums_cannot_overflow(tmp_path: Path) -> None:
+    con = connect(tmp_path / "db.duckdb")
+    _plant_calls(con, [2**62, 2**62])
+    con.close()
+    con = connect(tmp_path / "db.duckdb")  # the refresh on open sums them: 2^63 is past BIGINT
+    assert con.sql("select sum(input_tokens) from call_rollup").fetchall() == [(2**63,)]
+    assert con.sql("select sum(input_tokens) from trace_rollup").fetchall() == [(2**63,)]
+    assert con.sql("select input_tokens from traces").fetchall() == [(2**62,), (2**62,)]
+    assert con.sql("select stale_reason from derived_state").fetchall() == [(None,)]
+
+
+def test_a_failed_refresh_leaves_the_database_openable_and_rebuild_repairs_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tierscope.cli import main
+    from tierscope.queries.db import derived_stale_reason
+
+    db = tmp_path / "db.duckdb"
+    con = connect(db)
+    ingest_paths(con, [write_jsonl(tmp_path / "a.jsonl", GOOD[:2])])
+    # a derived table the refresh can no longer merge into (as after a crash or a hand edit)
+    con.execute("alter table call_rollup drop column cost_usd")
+    [result] = ingest_paths(con, [write_jsonl(tmp_path / "b.jsonl", GOOD[2:])])
+    assert (result.status, result.loaded) == ("loaded", 2)  # the calls are committed all the same
+    reason = derived_stale_reason(con)
+    assert reason is not None and "cost_usd" in reason
+    con.close()
+    warning = capsys.readouterr().err
+    assert warning.count("\n") == 1 and "the derived tables are behind the stored calls" in warning
+
+    con = connect(db)  # opens; says what is stale, on stderr and in derived_state
+    assert derived_stale_reason(con) is not None
+    assert con.sql("select count(*) from calls").fetchall() == [(4,)]
+    con.close()
+    assert "tierscope rebuild" in capsys.readouterr().err
+
+    assert main(["rebuild", "--db", str(db)]) == 0
+    con = connect(db)
+    assert derived_stale_reason(con) is None
+    assert con.sql("select sum(calls) from call_rollup").fetchall() == [(4,)]
+    con.close()
+    capsys.readouterr()
+    assert main(["report", "--db", str(db), "--json"]) == 0
+    assert sum(row["calls"] for row in json.loads(capsys.readouterr().out)["rows"]) == 4
+
+
+def test_a_failed_rebuild_on_open_keeps_the_old_derived_tables(tmp_path: Path) -> None:
+    from tierscope.queries.db import DatabaseError, derived_stale_reason
+
+    db = tmp_path / "db.duckdb"
+    con = connect(db)
+    ingest_paths(con, [write_jsonl(tmp_path / "a.jsonl", GOOD)])
+    # a derived table another process left in a shape the rebuild cannot replace (a view of the same name)
+    con.execute("drop table simulator_rollup; create view simulator_rollup as select 1 as day")
+    con.execute("update derived_state set config_fingerprint = 'old'")  # as after a price change
+    con.close()
+    con = connect(db)
+    assert derived_stale_reason(con) is not None
+    assert con.sql("select count(*) from priced_calls").fetchall() == [(4,)]
+    con.close()
+    with pytest.raises(DatabaseError, match="the derived tables cannot be rebuilt"):
+        connect(db, rebuild=True)
+
+
+# ------------------------------------------------------------------ no file stops a run; each failure is one line
+def _lines(records: list[dict[str, object]]) -> bytes:
+    return "".join(json.dumps(record) + "\n" for record in records).encode()
+
+
+def _cli_ingest(capsys: pytest.CaptureFixture[str], db: Path, *paths: Path) -> tuple[int, dict, str]:
+    from tierscope.cli import main
+
+    status = main(["ingest", *(str(path) for path in paths), "--db", str(db), "--json"])
+    captured = capsys.readouterr()
+    return status, json.loads(captured.out), captured.err
+
+
+def _assert_accounting(payload: dict) -> None:
+    for entry in payload["files"]:
+        assert entry["rows_read"] == entry["loaded"] + entry["duplicates"] + entry["quarantined"], entry
+    assert payload["rows_read"] == payload["loaded"] + payload["duplicates"] + payload["quarantined"]
+
+
+def test_unreadable_files_fail_one_line_each_and_the_others_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    packed = gzip.compress(_lines(GOOD) * 20)
+    pl.DataFrame(GOOD[:2]).drop("tags").write_parquet(tmp_path / "whole.parquet")
+    parquet = (tmp_path / "whole.parquet").read_bytes()
+    broken = {
+        "truncated.jsonl.gz": packed[: len(packed) // 2],
+        "corrupt.jsonl.gz": packed[:20] + bytes(16) + packed[36:],
+        "trailing_garbage.jsonl.gz": packed + b"not gzip at all",
+        "magic_only.jsonl.gz": b"\x1f\x8b",
+        "truncated_array.json": json.dumps(GOOD).encode()[:-30],
+        "truncated.parquet": parquet[: len(parquet) // 2],
+        "junk.parquet": b"PAR1" + b"junk" * 8,
+    }
+    for name, data in broken.items():
+        (tmp_path / name).write_bytes(data)
+    good = write_jsonl(tmp_path / "good.jsonl", GOOD)
+    status, payload, err = _cli_ingest(capsys, tmp_path / "db.duckdb", *(tmp_path / name for name in broken), good)
+    assert status == 2
+    entries = {Path(entry["path"]).name: entry for entry in payload["files"]}
+    assert (entries["good.jsonl"]["status"], entries["good.jsonl"]["loaded"]) == ("loaded", 4)
+    for name in broken:
+        entry = entries[name]
+        assert entry["status"] == "failed", name
+        assert entry["error"] and "\n" not in entry["error"], name
+        assert entry["rows_read"] == entry["loaded"] == entry["quarantined"] == 0, name
+        assert f"tierscope: failed {tmp_path / name}: " in err, name
+    assert "gzip" in entries["truncated.jsonl.gz"]["error"]
+    assert "Traceback" not in err and err.count("\n") == len(broken)
+    _assert_accounting(payload)
+    con = connect(tmp_path / "db.duckdb")
+    assert con.sql("select count(*) from calls").fetchall() == [(4,)]
+    assert con.sql("select count(*) from ingests").fetchall() == [(1,)]  # nothing of a failed file is stored
+
+
+def test_gzip_is_read_by_its_bytes_not_its_name(tmp_path: Path) -> None:
+    (tmp_path / "plain.jsonl.gz").write_bytes(_lines(GOOD[:2]))
+    (tmp_path / "packed.jsonl").write_bytes(gzip.compress(_lines(GOOD[2:])))
+    con = connect(tmp_path / "db.duckdb")
+    results = ingest_paths(con, [tmp_path / "plain.jsonl.gz", tmp_path / "packed.jsonl"])
+    assert [(result.status, result.loaded, result.quarantined) for result in results] == [
+        ("loaded", 2, 0),
+        ("loaded", 2, 0),
+    ]
+
+
+def test_a_folder_with_empty_and_unknown_files_loads_every_other_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl", GOOD[:2])
+    (folder / "b_empty.jsonl").write_bytes(b"")
+    (folder / "c_notes.txt").write_text("hello\nworld\n")
+    write_jsonl(folder / "d.jsonl", GOOD[2:])
+    (folder / "e_blank.csv").write_text("\n  \n")
+    status, payload, err = _cli_ingest(capsys, tmp_path / "db.duckdb", folder)
+    assert status == 0
+    shown = {
+        Path(entry["path"]).name: (entry["status"], entry["rows_read"], entry["loaded"]) for entry in payload["files"]
+    }
+    assert shown == {
+        "a.jsonl": ("loaded", 2, 2),
+        "b_empty.jsonl": ("loaded", 0, 0),
+        "c_notes.txt": ("skipped", 0, 0),
+        "d.jsonl": ("loaded", 2, 2),
+        "e_blank.csv": ("loaded", 0, 0),
+    }
+    assert (
+        err.strip()
+        == f"tierscope: skipped {folder / 'c_notes.txt'}: no reader recognises this file (--format forces one)"
+    )
+    _assert_accounting(payload)
+
+
+# ------------------------------------------------------------------ values that were read silently wrong
+def test_epoch_times_are_read_by_magnitude_and_kept_to_plausible_years(tmp_path: Path) -> None:
+    base = {"input_tokens": 1, "output_tokens": 1}
+    times: dict[str, object] = {
+        "seconds": 1761991200.5,
+        "milliseconds": 1761991200500,
+        "microseconds": 1761991200500000,
+        "nanoseconds": 1761991200500000000,
+        "nanoseconds_text": "1761991200500000999",
+        "iso": "2025-11-01T10:00:00.5Z",
+        "infinity": "infinity",
+        "minus_infinity": "-infinity",
+        "year_2100": 4102444800,
+        "year_1969": "1969-12-31T23:59:59Z",
+        "year_1": "0001-01-01",
+        "too_many_digits": "123456789012345678901234567",
+    }
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(
+        con,
+        [
+            write_jsonl(
+                tmp_path / "t.jsonl", [{**base, "request_id": key, "started_at": value} for key, value in times.items()]
+            )
+        ],
+    )
+    assert (result.loaded, result.quarantined) == (6, 6)
+    assert con.sql("select distinct started_at::varchar from calls").fetchall() == [("2025-11-01 10:00:00.5",)]
+    reasons = dict(
+        con.sql("select json_extract_string(known_fields, '$.request_id'), reason from quarantine").fetchall()
+    )
+    assert reasons["infinity"] == "started_at: infinity is outside the years 1970 to 2099"
+    assert reasons["year_2100"] == "started_at: 2100-01-01 00:00:00 is outside the years 1970 to 2099"
+    assert reasons["year_1969"] == "started_at: 1969-12-31 23:59:59 is outside the years 1970 to 2099"
+    assert reasons["too_many_digits"].startswith("started_at: cannot read '123456789012345678901234567' as a time")
+    assert set(reasons) == {"infinity", "minus_infinity", "year_2100", "year_1969", "year_1", "too_many_digits"}
+
+
+def test_counts_are_json_numbers_or_numeric_text_within_the_ceiling(tmp_path: Path) -> None:
+    base = {"started_at": "2026-11-01T10:00:00Z", "served_model": "gpt-4o", "output_tokens": 1}
+    counts: dict[str, object] = {
+        "true": True,
+        "false": False,
+        "text": "12",
+        "ceiling": 10**12,
+        "above": 10**12 + 1,
+        "huge": 2**62,
+        "enormous": 1e30,
+        "object": {"tokens": 5},
+    }
+    records = [{**base, "request_id": key, "input_tokens": value} for key, value in counts.items()]
+    records.append({**base, "request_id": "true_output", "input_tokens": 3, "output_tokens": True})
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(con, [write_jsonl(tmp_path / "c.jsonl", records)])
+    assert dict(con.sql("select request_id, input_tokens from calls").fetchall()) == {"text": 12, "ceiling": 10**12}
+    reasons = dict(
+        con.sql("select json_extract_string(known_fields, '$.request_id'), reason from quarantine").fetchall()
+    )
+    assert reasons == {
+        "true": "input_tokens: 'true' is not a whole number",
+        "false": "input_tokens: 'false' is not a whole number",
+        "above": "input_tokens: 1000000000001 is above the ceiling of 1000000000000 tokens per call",
+        "huge": "input_tokens: 4611686018427387904 is above the ceiling of 1000000000000 tokens per call",
+        "enormous": "input_tokens: 1e+30 is above the ceiling of 1000000000000 tokens per call",
+        "object": "input_tokens: a JSON object or list is not a whole number",
+        "true_output": "output_tokens: 'true' is not a whole number",
+    }
+    assert result.quarantined == 7
+
+
+def test_text_fields_must_be_scalars(tmp_path: Path) -> None:
+    marker = "MARKER-7f3a-PROMPT"
+    base = {**GOOD[1], "served_model": "gpt-4o"}
+    records = [
+        {**base, "request_id": "task", "task_type": {"prompt": marker}},
+        {**base, "request_id": ["list", marker]},
+        {**base, "request_id": "team", "team": {"content": marker}},
+        {**base, "request_id": "model", "served_model": [marker]},
+        {**base, "request_id": "tags", "tags": ["ok", {"content": marker}]},
+        # an attribute that is an object gives no task type; the call itself is fine
+        {**base, "request_id": "metadata", "metadata": {"task_type": {"prompt": marker}}},
+    ]
+    csv = tmp_path / "c.csv"
+    csv.write_text(
+        "request_id,started_at,input_tokens,output_tokens,feature\n"
+        f'c1,2026-11-01T10:00:00Z,5,1,"{{""prompt"": ""{marker}""}}"\n'
+    )
+    pl.DataFrame(
+        {
+            "request_id": ["p1"],
+            "started_at": ["2026-11-01T10:00:00Z"],
+            "input_tokens": [5],
+            "output_tokens": [1],
+            "task_type": [{"prompt": marker}],
+        }
+    ).write_parquet(tmp_path / "p.parquet")
+    con = connect(tmp_path / "db.duckdb")
+    ingest_paths(con, [write_jsonl(tmp_path / "j.jsonl", records), csv, tmp_path / "p.parquet"])
+    assert con.sql("select request_id, task_type from calls").fetchall() == [("metadata", "unknown")]
+    reasons = sorted(reason for (reason,) in con.sql("select reason from quarantine").fetchall())
+    assert reasons == [
+        "feature: a JSON object or list where text is expected",
+        "request_id: a JSON object or list where text is expected",
+        "served_model: a JSON object or list where text is expected",
+        "tags: not a list of strings (a JSON list of strings, or comma-separated text)",
+        "task_type: a JSON object or list where text is expected",
+        "task_type: a JSON object or list where text is expected",
+        "team: a JSON object or list where text is expected",
+    ]
+    assert marker not in str(con.sql("select * from quarantine").fetchall() + con.sql("select * from calls").fetchall())
+
+
+def test_lone_cr_line_ends_split_records(tmp_path: Path) -> None:
+    lines = [json.dumps({**record, "request_id": f"cr{index}"}) for index, record in enumerate(GOOD)]
+    lines.insert(2, '{"request_id": "broken",')
+    source = tmp_path / "mac.jsonl"
+    source.write_bytes("\r".join(lines).encode() + b"\r")
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(con, [source])
+    assert (result.rows_read, result.loaded, result.quarantined) == (5, 4, 1)
+    [(line, offset, length, reason)] = con.sql(
+        "select source_line, byte_offset, byte_length, reason from quarantine"
+    ).fetchall()
+    assert (line, reason) == (3, "not valid JSON")
+    assert source.read_bytes()[offset : offset + length] == b'{"request_id": "broken",'
+    # a lone CR far into a file of LF lines: the records it joins are one unreadable line, named as such
+    filler = [json.dumps({**GOOD[0], "request_id": f"f{index}"}) for index in range(1000)]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_bytes(("\n".join(filler) + "\n" + lines[0] + "\r" + lines[1] + "\n").encode())
+    [result] = ingest_paths(con, [mixed])
+    assert (result.rows_read, result.quarantined) == (1001, 1)
+    assert [str(problem) for problem in result.problems] == [
+        f"{mixed}:1001: not valid JSON (it holds a lone CR: several records on one line?)"
+    ]
+
+
+def test_a_pretty_printed_json_document_is_read_as_json(tmp_path: Path) -> None:
+    (tmp_path / "one.json").write_text(json.dumps(GOOD[0], indent=2))
+    (tmp_path / "array.json").write_text(
+        json.dumps([{**record, "request_id": f"a{i}"} for i, record in enumerate(GOOD)], indent=2)
+    )
+    (tmp_path / "several.json").write_text(
+        "\n".join(json.dumps({**record, "request_id": f"s{i}"}, indent=2) for i, record in enumerate(GOOD[:3]))
+    )
+    con = connect(tmp_path / "db.duckdb")
+    results = ingest_paths(con, [tmp_path / "one.json", tmp_path / "array.json", tmp_path / "several.json"])
+    assert [(result.rows_read, result.loaded) for result in results] == [(1, 1), (4, 4), (3, 3)]
+
+
+def test_an_array_record_that_fails_validation_is_located_by_its_bytes(tmp_path: Path) -> None:
+    records = [GOOD[0], {**GOOD[1], "input_tokens": -5}, GOOD[2]]
+    text = json.dumps(records, indent=2)
+    (tmp_path / "array.json").write_text(text)
+    con = connect(tmp_path / "db.duckdb")
+    ingest_paths(con, [tmp_path / "array.json"])
+    [(line, offset, length, digest)] = con.sql(
+        "select source_line, byte_offset, byte_length, record_sha256 from quarantine"
+    ).fetchall()
+    record = text.encode()[offset : offset + length]
+    assert json.loads(record) == records[1]
+    assert digest == hashlib.sha256(record).hexdigest()
+    assert line == text[:offset].count("\n") + 1
+
+
+# ------------------------------------------------------------------ databases and config files that cannot be used
+def test_unusable_databases_are_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tierscope.cli import main
+
+    good = write_jsonl(tmp_path / "good.jsonl", GOOD)
+    (tmp_path / "text.duckdb").write_text("not a database\n" * 100)
+    (tmp_path / "folder.duckdb").mkdir()
+    other = duckdb.connect(str(tmp_path / "other.duckdb"))
+    other.execute("create table users (name varchar); insert into users values ('ada')")
+    other.close()
+    expected = {
+        "text.duckdb": "not a DuckDB database file",
+        "folder.duckdb": "is a folder, not a database file",
+        "other.duckdb": "a DuckDB database of another tool (tables users); tierscope writes only into an empty "
+        "database or one it made",
+    }
+    for name, message in expected.items():
+        for command in (["ingest", str(good)], ["report"]):
+            assert main([*command, "--db", str(tmp_path / name)]) == 2, (name, command)
+            err = capsys.readouterr().err
+            assert err == f"tierscope: {tmp_path / name}: {message}\n", (name, command)
+    other = duckdb.connect(str(tmp_path / "other.duckdb"))
+    assert other.sql("select table_name from duckdb_tables()").fetchall() == [("users",)]  # untouched
+    other.close()
+    empty = duckdb.connect(str(tmp_path / "empty.duckdb"))
+    empty.close()
+    assert main(["ingest", str(good), "--db", str(tmp_path / "empty.duckdb")]) == 0
+
+
+def test_unusable_config_files_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tierscope.cli import main
+
+    good = write_jsonl(tmp_path / "good.jsonl", GOOD)
+    (tmp_path / "latin1.yaml").write_bytes("models:\n  caf\xe9: {}\n".encode("latin-1"))
+    for option, value in (("--prices", tmp_path / "latin1.yaml"), ("--prices", tmp_path), ("--routing", tmp_path)):
+        assert main(["ingest", str(good), "--db", str(tmp_path / "db.duckdb"), option, str(value)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"tierscope: {value}: ") and err.count("\n") == 1, err
+
+
+def test_quarantine_text_of_an_older_database_leaves_the_file(tmp_path: Path) -> None:
+    marker = b"MARKER-old-raw-line"
+    db = tmp_path / "old.duckdb"
+    con = connect(db)
+    ingest_paths(con, [write_jsonl(tmp_path / "a.jsonl", [GOOD[0], {**GOOD[1], "input_tokens": -1}])])
+    # the quarantine as it was: the raw line of each rejected record
+    con.execute("alter table quarantine add column raw_text varchar")
+    con.execute("update quarantine set raw_text = $text", {"text": (marker * 50).decode()})
+    con.close()
+    assert marker in db.read_bytes()
+    con = connect(db)
+    assert "raw_text" not in [
+        column for (column,) in con.sql("select column_name from (describe quarantine)").fetchall()
+    ]
+    assert con.sql("select reason from quarantine").fetchall() == [
+        ("input_tokens: -1 is negative (a count >= 0 expected)",)
+    ]
+    assert con.sql("select count(*) from calls").fetchall() == [(1,)]
+    [(next_id,)] = con.sql("select nextval('ingest_id_seq')").fetchall()
+    assert next_id == 2  # the ledger's sequence carried over
+    con.close()
+    assert marker not in db.read_bytes()
+
+
+def test_a_record_nested_too_deep_to_locate_is_still_quarantined(tmp_path: Path) -> None:
+    deep = "[" * 5000 + "]" * 5000  # DuckDB reads it; Python's parser cannot walk it to find the record's bytes
+    text = "[" + json.dumps(GOOD[0]) + ', {"request_id": "deep", "input_tokens": -1, "x": ' + deep + "}]"
+    (tmp_path / "deep.json").write_text(text)
+    con = connect(tmp_path / "db.duckdb")
+    [result] = ingest_paths(con, [tmp_path / "deep.json"])
+    assert (result.status, result.loaded, result.quarantined) == ("loaded", 1, 1)
+    assert con.sql("select source_line, byte_offset from quarantine").fetchall() == [(2, None)]

@@ -719,7 +719,7 @@ def declared_paths(shape: Any, prefix: str = "") -> set[str]:
 
 
 def reader_shape(sql_file: str) -> Any:
-    found = re.search(r"from_json\(record, '(.*?)'\)", sql_text(sql_file), re.DOTALL)
+    found = re.search(r"from_json\([^']*?, '(\{.*?)'\)", sql_text(sql_file), re.DOTALL)
     assert found, sql_file
     return json.loads(found.group(1))
 

@@ -1,7 +1,9 @@
 """Loading files into the calls table: stage (a reader) -> type and validate (SQL) -> dedup and load (SQL).
 
 Every file is loaded in one transaction together with its ledger row in ``ingests`` and its quarantined records, so
-``rows_read = loaded + duplicates + quarantined`` holds for each file and a crash leaves nothing half-loaded. A
+``rows_read = loaded + duplicates + quarantined`` holds for each file and a crash leaves nothing half-loaded. A file
+that cannot be read at all (a corrupt gzip or Parquet file, a truncated JSON document) is reported as failed with
+one line saying why, and the files after it still load (:func:`ingest_paths`). A
 file with nothing to dedup goes from the stage straight into ``requests`` in one pass (its rejected records, if any,
 typed apart for quarantine); a file that repeats a request_id takes the general load, whose typed table feeds
 quarantine and dedup.
@@ -10,20 +12,22 @@ quarantine and dedup.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 import duckdb
 
-from tierscope.ingest.formats import Reader, detect, reader_named
-from tierscope.ingest.formats.generic import drop_work_relations, read_head
-from tierscope.queries.db import execute_file, refresh_derived, sql_text
+from tierscope.ingest.formats import Reader, UnknownFormatError, detect, reader_named
+from tierscope.ingest.formats.generic import HEAD_BYTES, GenericReader, drop_work_relations, read_head
+from tierscope.queries.db import execute_file, one_line, refresh_derived_or_mark_stale, sql_text
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,14 @@ class Problem:
         return f"{self.source}:{self.line}: {self.reason}" if self.line is not None else f"{self.source}: {self.reason}"
 
 
+Status = Literal["loaded", "failed", "skipped"]
+
+
 @dataclass(frozen=True)
 class IngestResult:
-    """The accounting of one file: rows_read = loaded + duplicates + quarantined."""
+    """The accounting of one file: rows_read = loaded + duplicates + quarantined. ``status`` is ``loaded`` (read,
+    possibly with quarantined records), ``failed`` (the file could not be read; nothing of it is stored; ``error``
+    says why in one line) or ``skipped`` (a file inside a folder that no reader recognises)."""
 
     source: str
     source_format: str
@@ -52,11 +61,15 @@ class IngestResult:
     seconds: float
     skipped: int = 0
     problems: tuple[Problem, ...] = field(default=())
+    status: Status = "loaded"
+    error: str | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
             "path": self.source,
             "format": self.source_format,
+            "status": self.status,
+            "error": self.error,
             "rows_read": self.rows_read,
             "loaded": self.loaded,
             "duplicates": self.duplicates,
@@ -64,6 +77,11 @@ class IngestResult:
             "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
         }
+
+    @classmethod
+    def not_loaded(cls, source: str, source_format: str, status: Status, error: str, seconds: float) -> IngestResult:
+        """A file of which nothing was read: every count 0."""
+        return cls(source, source_format, 0, 0, 0, 0, 0, seconds, status=status, error=error)
 
 
 def fingerprint(path: Path) -> str:
@@ -138,15 +156,21 @@ def ingest_file(
     source = source or str(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    reader: Reader = reader_named(source_format) if source_format else detect(path, read_head(path))
+    head = read_head(path)
+    # a file with nothing in it (or only blank lines) holds 0 records, whatever its format
+    is_blank = not head.strip() and len(head) < HEAD_BYTES
+    reader: Reader = (
+        reader_named(source_format) if source_format else GenericReader() if is_blank else detect(path, head)
+    )
     stop = progress.watch(con, index, source) if progress else (lambda: None)
     drop_work_relations(con)
     try:
-        skipped = reader.stage(con, path)
+        skipped = 0 if is_blank else reader.stage(con, path)
         file = _File(path, reader, source, fingerprint(path), skipped)
-        loaded = _load_straight(con, file, in_transaction)
-        if loaded is None:
-            loaded = _load_general(con, file, in_transaction)
+        if is_blank:
+            loaded = _load_blank(con, file, in_transaction)
+        else:
+            loaded = _load_straight(con, file, in_transaction) or _load_general(con, file, in_transaction)
         ingest_id, counts, problems = loaded
     finally:
         stop()
@@ -243,6 +267,22 @@ def _load_straight(
     return ingest_id, counts, problems
 
 
+def _load_blank(
+    con: duckdb.DuckDBPyConnection,
+    file: _File,
+    in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
+) -> Loaded:
+    """A file with no record: its ledger row (0 rows) and the caller's statements, in one transaction."""
+    con.execute("begin")
+    try:
+        ingest_id, params = _open_ingest(con, file)
+        counts = _close_ingest(con, {**params, "rows_read": 0, "quarantined": 0}, in_transaction)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return ingest_id, counts, ()
+
+
 def _load_general(
     con: duckdb.DuckDBPyConnection,
     file: _File,
@@ -301,16 +341,22 @@ def _problems(con: duckdb.DuckDBPyConnection, file: _File) -> tuple[Problem, ...
     )
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and the files inside folders named (sorted), skipping hidden files."""
-    files: list[Path] = []
+def _expand(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
+    """Files named, and the files inside folders named (sorted, hidden files left out), each with whether it came
+    from a folder."""
+    files: list[tuple[Path, bool]] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+            files.extend((p, True) for p in sorted(path.rglob("*")) if p.is_file() and not p.name.startswith("."))
         else:
-            files.append(path)
+            files.append((path, False))
     return files
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and the files inside folders named (sorted), skipping hidden files."""
+    return [path for path, _ in _expand(paths)]
 
 
 def ingest_paths(
@@ -321,16 +367,48 @@ def ingest_paths(
     refresh: bool = True,
 ) -> list[IngestResult]:
     """Load files (folders are expanded), each in its own transaction, then bring the derived tables the marts read
-    up to date in one more (``refresh=False`` leaves that to the next open or :func:`refresh_derived`)."""
-    files = expand_paths(paths)
+    up to date in one more (``refresh=False`` leaves that to the next open or :func:`refresh_derived`).
+
+    A file that cannot be loaded does not stop the others: it is reported with status ``failed`` and a one-line
+    error (nothing of it is stored); a file inside a folder that no reader recognises is ``skipped``. A failed
+    refresh of the derived tables is recorded and warned about (the files are committed), never raised."""
+    files = _expand(paths)
     progress = Progress(len(files))
-    results = [
-        ingest_file(con, path, source_format, progress=progress, index=index)
-        for index, path in enumerate(files, start=1)
-    ]
+    results = []
+    for index, (path, in_folder) in enumerate(files, start=1):
+        started = time.perf_counter()
+        try:
+            result = ingest_file(con, path, source_format, progress=progress, index=index)
+        except UnknownFormatError as error:
+            status: Status = "skipped" if in_folder else "failed"
+            reason = (
+                "no reader recognises this file (--format forces one)"
+                if in_folder
+                else str(error).removeprefix(f"{path}: ")
+            )
+            result = IngestResult.not_loaded(
+                str(path), source_format or "unknown", status, reason, time.perf_counter() - started
+            )
+        except Exception as error:  # anything a file can do to a reader is this file's failure, not the run's
+            result = IngestResult.not_loaded(
+                str(path), source_format or "unknown", "failed", _failure(error), time.perf_counter() - started
+            )
+        results.append(result)
     if refresh:
-        with_transaction(con, refresh_derived)
+        refresh_derived_or_mark_stale(con)
     return results
+
+
+def _failure(error: Exception) -> str:
+    """What went wrong with a file, in one line for people."""
+    text = one_line(error)
+    if isinstance(error, EOFError | gzip.BadGzipFile | zlib.error) or "GZIP" in text.upper():
+        return f"not a readable gzip file (truncated, corrupt or not gzip): {text}"
+    if isinstance(error, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(error, UnicodeDecodeError):
+        return f"not UTF-8 text (byte offset {error.start})"
+    return text
 
 
 def with_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], object]) -> None:

@@ -109,7 +109,8 @@ def cost_reconciliation(con: duckdb.DuckDBPyConnection, scope: Scope = ALL, tole
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> pl.DataFrame:
-    """The latest quarantined records: source, source_line, reason, raw_text, ingest_id, quarantined_at."""
+    """The latest quarantined records: source, source_line, byte_offset, byte_length, record_sha256, reason,
+    known_fields, ingest_id, quarantined_at (never a record's text)."""
     return frame(con, "select * from mart_quarantine($row_limit)", {"row_limit": limit})
 
 

@@ -1,7 +1,8 @@
 """The price book and the routing map: one validating declaration of what each YAML file may say.
 
-Both files are parsed with ``yaml.safe_load`` and validated by pydantic models that forbid unknown keys.
-Every error is a :class:`ConfigError` naming the file and the key path (``models.gpt-4o.prices[1].input``).
+Both files are parsed with a subclass of ``yaml.SafeLoader`` (``yaml.safe_load`` semantics, plus: a key given twice
+in one mapping and a date that does not exist are errors) and validated by pydantic models that forbid unknown keys.
+Every error is a :class:`ConfigError` naming the file and the key path (``models.gpt-4o.prices[1].input``) or line.
 """
 
 from __future__ import annotations
@@ -214,19 +215,78 @@ def _key_path(location: tuple[int | str, ...]) -> str:
     return path or TOP_LEVEL
 
 
+class _DuplicateKeyError(yaml.YAMLError):
+    """A key given twice in one mapping (safe_load would keep the second silently)."""
+
+    def __init__(self, key: object, first_line: int, second_line: int) -> None:
+        super().__init__(
+            f"key {key!r} given twice (lines {first_line} and {second_line}); a key may appear once in a mapping"
+        )
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses what safe_load lets through: a key given twice in one mapping (the second
+    would replace the first) and a date that does not exist (2024-02-30, a ValueError from deep inside PyYAML)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # '<<' keys are merged and may be overridden, by design
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in first_lines:
+                    raise _DuplicateKeyError(key, first_lines[key], line)
+            except TypeError:  # an unhashable key: SafeLoader's own error says so
+                continue
+            first_lines[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value} is not a date ({error})", node.start_mark
+            ) from error
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
 def _read_yaml(path: Path) -> Any:
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a file")
     try:
         size = path.stat().st_size
+        data = path.read_bytes() if size <= MAX_CONFIG_BYTES else b""
     except OSError as error:
         raise ConfigError(f"{path}: cannot read ({error.strerror})") from error
     if size > MAX_CONFIG_BYTES:
         raise ConfigError(f"{path}: {size} bytes is over the {MAX_CONFIG_BYTES} byte limit for a config file")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); save it as UTF-8"
+        ) from error
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: safe_load's semantics
+    except _DuplicateKeyError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow (a NUL byte, say)
+        character = error.character if isinstance(error.character, str) else chr(error.character)
+        raise ConfigError(
+            f"{path}: not valid YAML: {error.reason} {character!r} at character {error.position}"
+        ) from error
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}:{where} not valid YAML: {getattr(error, 'problem', error)}") from error
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{path}:{where} not valid YAML: {problem}") from error
+    except RecursionError as error:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply") from error
 
 
 def validation_problems(error: ValidationError) -> list[tuple[str, str]]:

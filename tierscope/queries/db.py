@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ import pyarrow as pa
 
 from tierscope.queries.config import (
     VARIANTS,
+    ConfigError,
     PriceBook,
     PriceEntry,
     PriceVariant,
@@ -158,6 +161,19 @@ def resolve_db_path(db_path: str | os.PathLike[str] | None) -> str:
     return str(db_path or settings().db)
 
 
+class DatabaseError(ConfigError):
+    """A database path tierscope cannot use (not a DuckDB file, a folder, another tool's database) or derived tables
+    that an explicit rebuild cannot compute. A ConfigError like the other settings of a run (``--db`` is one), so
+    every command reports it as one line naming the file."""
+
+
+def one_line(error: BaseException, limit: int = 300) -> str:
+    """An exception as one line for people: its first line, without DuckDB's error-class prefix, truncated."""
+    lines = str(error).strip().splitlines()
+    text = re.sub(r"^[A-Z][A-Za-z ]*Error: ", "", lines[0] if lines else type(error).__name__)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def connect(
     db_path: str | os.PathLike[str] | None = None,
     prices_path: str | os.PathLike[str] | None = None,
@@ -171,15 +187,144 @@ def connect(
 
     The derived tables (priced calls, traces, the daily rollups) are rebuilt from the stored calls when the config
     or the derivation SQL changed since they were built, or when ``rebuild`` asks for it; else brought up to date.
+    When that fails, the database still opens: the stored calls are intact, the derived tables stay as they were
+    (tables missing altogether are created empty), ``derived_state.stale_reason`` says why, a one-line warning goes
+    to stderr, and the next open (or ``tierscope rebuild``) tries again. Only an explicit ``rebuild`` that fails is
+    an error (:class:`DatabaseError`).
     """
     price_book = price_book or load_price_book(prices_path)
     routing = routing or load_routing(routing_path)
     path = resolve_db_path(db_path)
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(path)
-    # Calls are stored as UTC; timestamps given without a zone are read as UTC in every cursor too.
-    con.execute("set global TimeZone = 'UTC'")
+    con = _without_quarantine_text(_open_file(path), path)
+    try:
+        # Calls are stored as UTC; timestamps given without a zone are read as UTC in every cursor too.
+        con.execute("set global TimeZone = 'UTC'")
+        _open_layers(con, price_book, routing, rebuild=rebuild)
+    except duckdb.Error as error:
+        if rebuild:
+            con.close()
+            raise DatabaseError(f"{path}: the derived tables cannot be rebuilt: {one_line(error)}") from error
+        try:
+            _open_stale(con, price_book, routing, one_line(error))
+        except duckdb.Error as stale_error:
+            con.close()
+            raise DatabaseError(f"{path}: cannot open: {one_line(stale_error)}") from stale_error
+        warn_stale(path, one_line(error))
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _open_file(path: str) -> duckdb.DuckDBPyConnection:
+    """The database file opened read-write; a path that is not a usable database file, or a database of another tool,
+    is a :class:`DatabaseError`. A lock held by another process stays a ``duckdb.IOException`` (the CLI hands files
+    to the spool then)."""
+    if path == ":memory:":
+        return duckdb.connect(path)
+    target = Path(path)
+    if target.is_dir():
+        raise DatabaseError(f"{path}: is a folder, not a database file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(path)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise
+        if "not a valid DuckDB database file" in str(error):
+            raise DatabaseError(f"{path}: not a DuckDB database file") from error
+        raise DatabaseError(f"{path}: cannot open as a database: {one_line(error)}") from error
+    except (OSError, duckdb.Error) as error:
+        raise DatabaseError(f"{path}: cannot open as a database: {one_line(error)}") from error
+    try:
+        _refuse_foreign(con, path)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _without_quarantine_text(con: duckdb.DuckDBPyConnection, path: str) -> duckdb.DuckDBPyConnection:
+    """A database made when quarantine kept each rejected record's raw text (which may carry prompts) is rewritten
+    once without it. Dropping the column is not enough: DuckDB leaves a dropped column's bytes in the file's free
+    blocks. So the file is copied, table by table, into a new one that never holds the text, which then replaces it
+    (an interrupted rewrite leaves the original as it was, to be rewritten on the next open)."""
+    [(has_text,)] = con.execute(
+        "select count(*) from duckdb_columns() where database_name = current_database() "
+        "and table_name = 'quarantine' and column_name = 'raw_text'"
+    ).fetchall()
+    if not has_text:
+        return con
+    if path == ":memory:":
+        con.execute("alter table quarantine drop column raw_text")
+        return con
+    print(f"tierscope: {path}: rewriting the database once, without the text of quarantined records", file=sys.stderr)
+    con.close()
+    rewritten = Path(f"{path}.rewrite")
+    try:
+        _copy_without_quarantine_text(path, rewritten)
+    except (duckdb.Error, OSError) as error:
+        raise DatabaseError(f"{path}: cannot rewrite it without the quarantine's text: {one_line(error)}") from error
+    os.replace(rewritten, path)
+    Path(f"{path}.wal").unlink(missing_ok=True)
+    return _open_file(path)
+
+
+def _copy_without_quarantine_text(path: str, rewritten: Path) -> None:
+    """The database at ``path`` copied into a new file at ``rewritten``: schema, then every table's rows, the
+    quarantine's without its raw_text column."""
+    for leftover in (rewritten, Path(f"{rewritten}.wal")):
+        leftover.unlink(missing_ok=True)
+    target = duckdb.connect(str(rewritten))
+    try:
+        [(name,)] = target.execute("select current_database()").fetchall()
+        target.execute(f"attach {_sql_string(path)} as tierscope_source (read_only)")
+        target.execute(f"copy from database tierscope_source to {_sql_name(name)} (schema)")
+        target.execute("alter table quarantine drop column raw_text")
+        tables = target.execute(
+            "select table_name, list(column_name order by column_index) from duckdb_columns() "
+            "where (database_name, schema_name, table_name) in (select (database_name, schema_name, table_name) "
+            "from duckdb_tables() where database_name = current_database()) group by table_name"
+        ).fetchall()
+        for table, columns in tables:
+            listed = ", ".join(_sql_name(column) for column in columns)
+            target.execute(
+                f"insert into {_sql_name(table)} ({listed}) select {listed} from tierscope_source.{_sql_name(table)}"
+            )
+        target.execute("detach tierscope_source")
+        target.execute("checkpoint")
+    finally:
+        target.close()
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """tierscope writes only into an empty database or one it made (its ledger ``ingests`` is there)."""
+    tables = [
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() and not temporary "
+            "order by table_name"
+        ).fetchall()
+    ]
+    if tables and "ingests" not in tables:
+        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+        raise DatabaseError(
+            f"{path}: a DuckDB database of another tool (tables {shown}); tierscope writes only into an empty "
+            "database or one it made"
+        )
+
+
+def _open_layers(con: duckdb.DuckDBPyConnection, price_book: PriceBook, routing: Routing, *, rebuild: bool) -> None:
+    """One transaction: the stored tables, the config tables, the SQL layer, and the derived tables rebuilt or
+    brought up to date."""
     con.execute("begin")
     try:
         con.execute(sql_text("schema/tables.sql"))
@@ -199,9 +344,78 @@ def connect(
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
-        con.close()
         raise
-    return con
+
+
+def _open_stale(con: duckdb.DuckDBPyConnection, price_book: PriceBook, routing: Routing, reason: str) -> None:
+    """The open without deriving anything, statement by statement (one that cannot bind, such as a view over a
+    derived table from an older tierscope, is left out rather than stopping the open): the stored tables, the
+    config tables, the SQL layer over the derived tables as they are (missing ones created empty), the reason in
+    derived_state."""
+    con.execute(sql_text("schema/tables.sql"))
+    load_config_tables(con, price_book, routing)
+    for relative_path in SQL_LAYERS[1:]:
+        try:
+            if not relative_path.startswith("derived/"):
+                con.execute(_definition(relative_path))
+            elif not _has_table(con, Path(relative_path).stem):
+                con.execute(_empty_table(relative_path))
+        except duckdb.Error:
+            continue
+    mark_stale(con, reason)
+
+
+def _empty_table(relative_path: str) -> str:
+    """A derived table's definition (``create or replace table NAME as QUERY``) creating it with no rows: the query
+    is planned, never run."""
+    match = re.fullmatch(
+        r"(?:--[^\n]*\n)*\s*create or replace table (\w+) as\s+(.*?);?\s*", sql_text(relative_path), re.DOTALL
+    )
+    if match is None:
+        raise ValueError(f"{relative_path}: not of the form 'create or replace table NAME as QUERY'")
+    return f"create table if not exists {match[1]} as select * from ({match[2]}) limit 0"
+
+
+def mark_stale(con: duckdb.DuckDBPyConnection, reason: str) -> None:
+    """Record in derived_state why the derived tables are behind the stored calls (cleared by the next refresh or
+    rebuild that succeeds)."""
+    execute_file(con, "derived/mark_stale.sql", {"reason": reason})
+
+
+def derived_stale_reason(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why the derived tables are behind the stored calls, or None when they are current."""
+    rows = con.execute("select stale_reason from derived_state where stale_reason is not null").fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def warn_stale(path: str, reason: str) -> None:
+    print(
+        f"tierscope: warning: {path}: the derived tables are behind the stored calls ({reason}); reports may miss "
+        "the latest ingests until `tierscope rebuild` succeeds",
+        file=sys.stderr,
+    )
+
+
+def refresh_derived_or_mark_stale(con: duckdb.DuckDBPyConnection) -> str | None:
+    """:func:`refresh_derived` in its own transaction; when it fails, the reason is recorded (:func:`mark_stale`) and
+    warned about instead of raised, since the ingests it follows are committed. Returns the reason, or None."""
+    con.execute("begin")
+    try:
+        refresh_derived(con)
+        con.execute("commit")
+    except duckdb.Error as error:
+        con.execute("rollback")
+        reason = one_line(error)
+        mark_stale(con, reason)
+        [(path,)] = con.execute(
+            "select coalesce(path, ':memory:') from duckdb_databases() where database_name = current_database()"
+        ).fetchall()
+        warn_stale(str(path), reason)
+        return reason
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return None
 
 
 # The SQL the derived tables are computed with: a change to any of it (a new tierscope) rebuilds them.

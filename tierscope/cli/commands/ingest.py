@@ -7,6 +7,7 @@ that process loads them.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,7 +56,8 @@ def summary(results: Sequence[IngestResult]) -> dict[str, Any]:
 
 
 def load_files(args: argparse.Namespace, paths: Sequence[str | Path], source_format: str | None) -> dict[str, Any]:
-    """Load the files into the command's database and, unless --json, print what each one gave."""
+    """Load the files into the command's database and, unless --json, print what each one gave; a file that failed
+    or was skipped gets one line on stderr (the others load all the same)."""
     from tierscope.ingest.load import ingest_paths
     from tierscope.queries.db import resolve_db_path
 
@@ -66,7 +68,11 @@ def load_files(args: argparse.Namespace, paths: Sequence[str | Path], source_for
         con.close()
     loaded = summary(results)
     if not args.json:
-        print_table(loaded["files"], COLUMNS)
+        shown = [
+            {**entry, "format": entry["format"] if entry["status"] == "loaded" else entry["status"]}
+            for entry in loaded["files"]
+        ]
+        print_table(shown, COLUMNS)
         echo(
             f"total: {loaded['rows_read']:,} read = {loaded['loaded']:,} loaded + {loaded['duplicates']:,} "
             f"duplicates + {loaded['quarantined']:,} quarantined  ->  {resolve_db_path(args.db)}"
@@ -76,6 +82,9 @@ def load_files(args: argparse.Namespace, paths: Sequence[str | Path], source_for
             echo("\nquarantined (first ones; all are in the quarantine table):")
             for problem in problems:
                 echo(f"  {problem}")
+    for result in results:
+        if result.status != "loaded":
+            print(f"tierscope: {result.status} {result.source}: {result.error}", file=sys.stderr)
     return loaded
 
 
@@ -107,4 +116,5 @@ def run(args: argparse.Namespace) -> int:
         loaded = hand_to_spool(args, busy)
     if args.json:
         print_json(loaded)
-    return 0
+    # exit 2 when any file failed (after loading every other one)
+    return 2 if any(entry.get("status") == "failed" for entry in loaded["files"]) else 0

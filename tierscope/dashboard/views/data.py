@@ -178,21 +178,37 @@ with quarantined:
     if rejected.is_empty():
         st.write("No row has been quarantined.")
     else:
-        st.caption("The newest quarantined rows, with every reason; nothing here is in the calls table.")
+        st.caption(
+            "The newest quarantined rows, with every reason; nothing here is in the calls table. A record's text is "
+            "never kept (it may carry prompts): its line, byte offset and length, and the sha256 of its bytes find it "
+            "in the file; its known fields say what was read."
+        )
         st.dataframe(
-            rejected.select("source", "source_line", "reason", "raw_text", "quarantined_at"),
+            rejected.select(
+                "source",
+                "source_line",
+                "reason",
+                "known_fields",
+                "byte_offset",
+                "byte_length",
+                "record_sha256",
+                "quarantined_at",
+            ),
             hide_index=True,
             column_config={
                 "source_line": st.column_config.NumberColumn("line", format="%d"),
                 "reason": st.column_config.TextColumn("reason", width="large"),
-                "raw_text": st.column_config.TextColumn("raw line", width="large"),
+                "known_fields": st.column_config.TextColumn("known fields", width="large"),
+                "byte_offset": st.column_config.NumberColumn("byte offset", format="%d"),
+                "byte_length": st.column_config.NumberColumn("bytes", format="%d"),
+                "record_sha256": st.column_config.TextColumn("sha256 of the record"),
                 "quarantined_at": st.column_config.DatetimeColumn("quarantined (UTC)", format=TIME),
             },
         )
         labels = [f"{source}:{line}" for source, line in rejected.select("source", "source_line").iter_rows()]
-        picked = st.selectbox("Raw line of", range(rejected.height), format_func=labels.__getitem__)
+        picked = st.selectbox("Known fields of", range(rejected.height), format_func=labels.__getitem__)
         st.text(f"Reason: {rejected['reason'][picked]}")
-        st.code(rejected["raw_text"][picked] or "", language=None, wrap_lines=True)
+        st.code(rejected["known_fields"][picked] or "{}", language="json", wrap_lines=True)
 
 with unpriced:
     if scope is None:

@@ -1,9 +1,9 @@
 """Log-format readers behind one small protocol.
 
 A reader turns one file into the temp table (or view) ``ingest_stage``: the canonical fields of DESIGN §3 as text
-(absent fields NULL), plus ``source_line``, ``raw_text`` (the record as read, when the reader has it),
-``is_malformed`` and ``reader_reason``. Typing, validation, dedup and loading are shared (ingest/load.py,
-queries/sql/ingest/).
+(absent fields NULL), plus ``source_line`` (the record number), ``record_element`` (a record's place within an API
+page, else NULL), ``is_malformed`` and ``reader_reason``. No reader keeps a record's text. Typing, validation, dedup
+and loading are shared (ingest/load.py, queries/sql/ingest/).
 Readers are picked by content sniffing, or by name with ``--format``.
 """
 
@@ -43,7 +43,8 @@ class Reader(Protocol):
         ...
 
     def locate(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
-        """When ingest_typed has rejected rows: fix their source_line / raw_text if staging could not know them."""
+        """When ingest_typed has rejected rows: give them their line, byte offset, byte length and sha256 in the file
+        (staging knows only record numbers)."""
         ...
 
 

@@ -1,46 +1,60 @@
-"""The generic format: the canonical columns of DESIGN §3 (plus common aliases) as JSONL / JSON array, CSV or
-Parquet, optionally gzip-compressed. Everything is read by DuckDB's own readers; no Python loop per row."""
+"""The generic format: the canonical columns of DESIGN §3 (plus common aliases) as JSONL / JSON array or object, CSV or
+Parquet, optionally gzip-compressed. Everything is read by DuckDB's own readers; no Python loop per row.
+
+What a file is, is decided once from its bytes and used by every step that reads it: gzip by its magic bytes (not
+its name), Parquet by ``PAR1``, CSV by its name, and a JSON file's layout (:func:`json_layout`): one record per line
+(JSONL, where a lone CR ends a line too), or one document (an array of records, or pretty-printed objects).
+"""
 
 from __future__ import annotations
 
 import gzip
+import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Literal
 
 import duckdb
-import polars as pl
 
 from tierscope.ingest.fields import STAGED_FIELDS, accepted_names
+from tierscope.ingest.formats.lines import GZIP_MAGIC, locate_document, locate_lines, open_decompressed, stage_lines
 from tierscope.queries.db import execute_file, sql_text
 
-MAX_RAW_CHARS = 1000
+# How much of a file (decompressed) is read to recognise its format.
+HEAD_BYTES = 65536
+MAX_OBJECT_BYTES = 67_108_864
 
-# What the fast path reads typed: counts and amounts as DOUBLE (never rounded), flags as BOOLEAN.
+# What the fast path reads typed: amounts as DOUBLE (never rounded), flags as BOOLEAN. Token counts are read as text
+# even there: DuckDB's JSON reader turns true into 1 for a numeric column, and a count must be a JSON number or
+# numeric text (normalize.sql).
 TYPED_JSON_FIELDS = {
-    **{
-        field: "DOUBLE"
-        for field in (
-            "input_tokens",
-            "output_tokens",
-            "cached_input_tokens",
-            "cache_write_tokens",
-            "reasoning_tokens",
-            "latency_ms",
-            "reported_cost_usd",
-        )
-    },
+    "latency_ms": "DOUBLE",
+    "reported_cost_usd": "DOUBLE",
     "escalated": "BOOLEAN",
     "quality_passed": "BOOLEAN",
 }
+
+JsonLayout = Literal["lines", "cr_lines", "document"]
 
 
 def _suffixes(path: Path) -> list[str]:
     suffixes = [suffix.lower() for suffix in path.suffixes]
     return suffixes[:-1] if suffixes and suffixes[-1] == ".gz" else suffixes
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether the file is gzip-compressed, by its magic bytes: its name says nothing either way."""
+    with path.open("rb") as raw:
+        return raw.read(2) == GZIP_MAGIC
+
+
+def compression(path: Path) -> str:
+    """The ``compression`` option of DuckDB's readers for this file (decided by magic bytes, as for Python's reads)."""
+    return "gzip" if is_gzip(path) else "none"
 
 
 def file_kind(path: Path, head: bytes) -> str:
@@ -51,6 +65,20 @@ def file_kind(path: Path, head: bytes) -> str:
     if suffixes and suffixes[-1] in (".csv", ".tsv"):
         return "csv"
     return "json"
+
+
+def json_layout(head: bytes) -> JsonLayout:
+    """How a JSON file holds its records: ``document`` when it is one JSON document (an array, or objects printed over
+    several lines: the first line is a lone ``{`` or ``[``, or the file starts with ``[``), else one record per line:
+    ``cr_lines`` when its lines end with a lone CR (old Mac line ends, which DuckDB's JSONL reader does not split
+    on), ``lines`` otherwise."""
+    text = head.lstrip()
+    first_line = re.split(rb"\r\n|\r|\n", text, maxsplit=1)[0].strip()
+    if text.startswith(b"[") or first_line == b"{":
+        return "document"
+    if re.search(rb"\r(?!\n)", head.rstrip(b"\r")):
+        return "cr_lines"
+    return "lines"
 
 
 def _quoted(name: str) -> str:
@@ -75,8 +103,8 @@ def _canonical_select(available: dict[str, str], cast: dict[str, str] | None = N
 
 @contextmanager
 def _plain_parquet(path: Path) -> Iterator[Path]:
-    """Parquet cannot be read through gzip; a .parquet.gz is expanded to a temporary file first."""
-    if path.suffix.lower() != ".gz":
+    """Parquet cannot be read through gzip; a gzip-compressed Parquet file is expanded to a temporary file first."""
+    if not is_gzip(path):
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="tierscope-") as folder:
@@ -107,54 +135,89 @@ class GenericReader:
         elif kind == "csv":
             self._stage_csv(con, path)
         else:
-            self._stage_json(con, path, is_array=head.lstrip().startswith(b"["))
+            self._stage_json(con, path, json_layout(head))
         return 0
 
-    def _stage_json(self, con: duckdb.DuckDBPyConnection, path: Path, *, is_array: bool) -> None:
-        """Fast path first: counts, amounts and flags read as typed JSON (DOUBLE keeps 12.7 tokens visible as not
-        whole; BOOLEAN), nothing unreadable tolerated. A file that does not read that way (a malformed line, a count
-        written as text) is read again with every field as text and unreadable lines kept as rows to quarantine."""
+    def _stage_json(self, con: duckdb.DuckDBPyConnection, path: Path, layout: JsonLayout) -> None:
+        """Fast path first: amounts and flags read as typed JSON, nothing unreadable tolerated. A file that does not
+        read that way (a malformed line, an amount written as text) is read again with every field as text and
+        unreadable lines kept as rows to quarantine (a JSON document has no lines to keep: it reads or it fails)."""
+        if layout == "cr_lines":
+            self._read_json_lines(con, path)
+            return
         try:
-            self._read_json(con, path, is_array=is_array, typed=True)
+            self._read_json(con, path, layout, typed=True)
         except duckdb.Error:
-            self._read_json(con, path, is_array=is_array, typed=False)
+            self._read_json(con, path, layout, typed=False)
 
-    def _read_json(self, con: duckdb.DuckDBPyConnection, path: Path, *, is_array: bool, typed: bool) -> None:
-        """The records into the temp table ingest_stage_records, one row each in record order, and over it the view
-        ingest_stage with the columns every reader stages. source_line, the record number, is the row's place in that
-        table (rowid + 1): numbering in the read (row_number() over ()) would run the read on one thread, so only a
-        connection that does not preserve insertion order numbers the records there."""
+    def _columns(self, typed: bool) -> tuple[list[str], str]:
+        """The JSON keys read (every accepted name) and their DuckDB types as a ``columns`` / struct literal."""
         names = sorted({name for field in STAGED_FIELDS for name in accepted_names(field)})
         types = {
             name: (TYPED_JSON_FIELDS.get(field, "VARCHAR") if typed else "VARCHAR")
             for field in STAGED_FIELDS
             for name in accepted_names(field)
         }
-        columns = "{" + ", ".join(f"'{name}': '{types[name]}'" for name in names) + "}"
-        json_format = "array" if is_array else "newline_delimited"
+        return names, "{" + ", ".join(f"'{name}': '{types[name]}'" for name in names) + "}"
+
+    def _read_json(self, con: duckdb.DuckDBPyConnection, path: Path, layout: JsonLayout, *, typed: bool) -> None:
+        """The records into the temp table ingest_stage_records, one row each in record order, and over it the view
+        ingest_stage with the columns every reader stages. source_line, the record number, is the row's place in that
+        table (rowid + 1): numbering in the read (row_number() over ()) would run the read on one thread, so only a
+        connection that does not preserve insertion order numbers the records there."""
+        names, columns = self._columns(typed)
+        json_format = "newline_delimited" if layout == "lines" else "auto"
+        ignore_errors = layout == "lines" and not typed
+        [(preserves_order,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
+        self._stage_records_view(
+            con,
+            names,
+            f"""
+            select *{"" if preserves_order else ", row_number() over () as record_number"}
+            from read_json($path, format = '{json_format}', columns = {columns}, records = true,
+                           ignore_errors = {ignore_errors}, compression = '{compression(path)}',
+                           maximum_object_size = {MAX_OBJECT_BYTES})
+            """,
+            {"path": str(path)},
+            "rowid + 1" if preserves_order else "record_number",
+        )
+
+    def _read_json_lines(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        """A JSONL file whose lines end with a lone CR: its lines split here (:func:`stage_lines`), each parsed by
+        DuckDB; an unreadable line is a row of NULLs, as in DuckDB's own JSONL reader."""
+        names, _ = self._columns(typed=False)
+        structure = json.dumps(dict.fromkeys(names, "VARCHAR"))
+        stage_lines(con, path)
+        self._stage_records_view(
+            con,
+            names,
+            f"select unnest(try(from_json(text, '{structure}'))), record_number from ingest_lines",
+            {},
+            "record_number",
+        )
+        con.execute("drop table ingest_lines")
+
+    def _stage_records_view(
+        self, con: duckdb.DuckDBPyConnection, names: list[str], records: str, params: dict[str, object], number: str
+    ) -> None:
         select = _canonical_select({name: name for name in names}, {name: _quoted(name) for name in names})
         no_field = "(" + " and ".join(f"{_quoted(name)} is null" for name in names) + ")"
-        [(preserves_order,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
         drop_work_relations(con, only=("ingest_stage",))
         con.execute(
             f"""
             create or replace temp table ingest_stage_records as
-            select
-                {select},
-                {no_field} as is_malformed
-                {"" if preserves_order else ", row_number() over () as record_number"}
-            from read_json($path, format = '{json_format}', columns = {columns}, ignore_errors = {not typed},
-                           maximum_object_size = 67108864)
+            select {select}, {no_field} as is_malformed{", record_number" if number == "record_number" else ""}
+            from ({records}) as records
             """,
-            {"path": str(path)},
+            params,
         )
         con.execute(
             f"""
             create temp view ingest_stage as
             select
                 {", ".join(STAGED_FIELDS)},
-                {"rowid + 1" if preserves_order else "record_number"} as source_line,
-                null::varchar as raw_text,
+                {number} as source_line,
+                null::bigint as record_element,
                 is_malformed,
                 case when is_malformed then 'not valid JSON, or an object with no known field' end as reader_reason
             from ingest_stage_records
@@ -162,31 +225,11 @@ class GenericReader:
         )
 
     def locate(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
-        """Give rejected JSONL records their true line number, and unreadable ones their raw text.
-
-        DuckDB's reader yields one row per non-blank line in file order (an all-NULL row for an unreadable line), but
-        neither the line number nor the text. Only when a file has rejected records is it read once more, here, in
-        large chunks split into lines by Polars (no Python loop per line), keeping just the rejected records.
-        """
-        head = read_head(path)
-        if file_kind(path, head) != "json" or head.lstrip().startswith(b"["):
-            return
-        rejected = con.sql(
-            "select source_line as record, is_malformed from ingest_typed where reject_reason is not null"
-        )
-        wanted = rejected.pl()
-        found = [frame for frame in _numbered_lines(path, wanted) if frame.height]
-        located = pl.concat(found) if found else pl.DataFrame(schema=LOCATED_SCHEMA)
-        con.register("ingest_located_lines", located.to_arrow())
-        try:
-            con.execute(sql_text("ingest/locate_lines.sql"))
-        finally:
-            con.unregister("ingest_located_lines")
+        """Locate the rejected records of ingest_typed in the file: line, byte offset and length, sha256."""
+        locate_rejected(con, path)
 
     def _stage_csv(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
-        options = "all_varchar = true, header = true, store_rejects = true, " + (
-            "rejects_table = 'ingest_csv_rejects', rejects_scan = 'ingest_csv_scans'"
-        )
+        options = csv_options(path)
         con.execute("drop table if exists ingest_csv_rejects; drop table if exists ingest_csv_scans")
         described = con.execute(f"describe select * from read_csv($path, {options})", {"path": str(path)}).fetchall()
         available = {str(row[0]).strip().lower(): str(row[0]) for row in described}
@@ -194,7 +237,7 @@ class GenericReader:
         con.execute(
             f"""
             create or replace temp table ingest_stage as
-            select {select}, row_number() over () + 1 as source_line, null::varchar as raw_text,
+            select {select}, row_number() over () + 1 as source_line, null::bigint as record_element,
                    false as is_malformed, null::varchar as reader_reason
             from read_csv($path, {options})
             """,
@@ -205,7 +248,7 @@ class GenericReader:
         con.execute(
             f"""
             insert into ingest_stage
-            select {blanks}, line as source_line, left(csv_line, {MAX_RAW_CHARS}) as raw_text, true as is_malformed,
+            select {blanks}, line as source_line, null as record_element, true as is_malformed,
                    reason as reader_reason
             from ingest_csv_rejected_lines
             """
@@ -215,17 +258,17 @@ class GenericReader:
     def _stage_parquet(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
         described = con.execute("describe select * from read_parquet($path)", {"path": str(path)}).fetchall()
         available = {str(row[0]).strip().lower(): str(row[0]) for row in described}
-        types = {str(row[0]).strip().lower(): str(row[1]) for row in described}
-        cast = {
-            available[name]: f"to_json({_quoted(available[name])})::varchar"
-            for name in accepted_names("tags")
-            if name in available and types[name].endswith("[]")
+        # a nested value (a list, struct or map) is staged as JSON, so that validation sees it is not text
+        nested = {
+            str(row[0]): f"to_json({_quoted(str(row[0]))})::varchar"
+            for row in described
+            if str(row[1]).endswith("]") or str(row[1]).startswith(("STRUCT", "MAP", "UNION"))
         }
-        select = _canonical_select(available, cast)
+        select = _canonical_select(available, nested)
         con.execute(
             f"""
             create or replace temp table ingest_stage as
-            select {select}, file_row_number + 1 as source_line, null::varchar as raw_text,
+            select {select}, file_row_number + 1 as source_line, null::bigint as record_element,
                    false as is_malformed, null::varchar as reader_reason
             from read_parquet($path, file_row_number = true)
             """,
@@ -233,54 +276,48 @@ class GenericReader:
         )
 
 
-LOCATED_SCHEMA = {"record": pl.Int64, "line": pl.Int64, "raw_text": pl.String}
-CHUNK_BYTES = 64 << 20
+def csv_options(path: Path) -> str:
+    """read_csv's options for a CSV file: every value as text, rejected lines kept (to quarantine)."""
+    return (
+        "all_varchar = true, header = true, store_rejects = true, rejects_table = 'ingest_csv_rejects', "
+        f"rejects_scan = 'ingest_csv_scans', compression = '{compression(path)}'"
+    )
 
 
-def _line_chunks(path: Path) -> Iterator[bytes]:
-    """The file's bytes (decompressed) in large chunks that each end at a line break."""
-    rest = b""
-    with open_decompressed(path) as handle:
-        while block := handle.read(CHUNK_BYTES):
-            block = rest + block
-            cut = block.rfind(b"\n") + 1
-            rest = block[cut:]
-            if cut:
-                yield block[:cut]
-    if rest:
-        yield rest
+def locate_rejected(con: duckdb.DuckDBPyConnection, path: Path, *, expand_pages: bool = False) -> None:
+    """Give the rejected records of ingest_typed their place in the file: the line they start on, byte offset and
+    length, and the sha256 of their bytes (what locates a record without keeping its text); an unreadable JSON record
+    also gets a precise reason (not valid JSON, not an object, no known field).
 
-
-def _numbered_lines(path: Path, wanted: pl.DataFrame) -> Iterator[pl.DataFrame]:
-    """For the wanted record numbers: their line number and, when malformed, their text (truncated)."""
-    records_before = lines_before = 0
-    for chunk in _line_chunks(path):
-        text = chunk.decode("utf-8", "replace").removesuffix("\n")
-        lines = (
-            pl.DataFrame({"text": [text]})
-            .select(pl.col("text").str.split("\n").explode().alias("text"))
-            .with_row_index("line", offset=lines_before + 1)
-            .with_columns(pl.col("text").str.strip_chars().str.len_bytes().gt(0).alias("is_record"))
-            .with_columns((pl.col("is_record").cast(pl.Int64).cum_sum() + records_before).alias("record"))
-        )
-        lines_before += lines.height
-        records_before = int(lines.select(pl.col("record").max()).item() or records_before)
-        yield (
-            lines.filter(pl.col("is_record"))
-            .join(wanted, on="record", how="inner")
-            .select(
-                pl.col("record"),
-                pl.col("line").cast(pl.Int64),
-                pl.when(pl.col("is_malformed"))
-                .then(pl.col("text").str.strip_chars_end("\r").str.slice(0, MAX_RAW_CHARS))
-                .alias("raw_text"),
-            )
-        )
+    DuckDB's readers give a record's number, not its line or bytes: only when a file has rejected records is it read
+    once more, here (lines found set-based over large chunks; a JSON document walked record by record), keeping just
+    the rejected ones. A Parquet row has no bytes of its own: its row number is its line."""
+    head = read_head(path)
+    kind = file_kind(path, head)
+    if kind == "parquet":
+        return
+    wanted = con.sql(
+        "select distinct source_line as record, record_element as element from ingest_typed "
+        "where reject_reason is not null"
+    ).pl()
+    if wanted.is_empty():
+        return
+    if kind == "csv":
+        located = locate_lines(path, wanted["record"], by="line", cr_ends_lines=False)
+    elif json_layout(head) == "document":
+        located = locate_document(path, wanted, expand_pages=expand_pages)
+    else:
+        located = locate_lines(path, wanted["record"], by="record", cr_ends_lines=json_layout(head) == "cr_lines")
+    con.register("ingest_located", located.to_arrow())
+    try:
+        execute_file(con, "ingest/locate_lines.sql", {"is_json": kind == "json"})
+    finally:
+        con.unregister("ingest_located")
 
 
 def number_csv_lines(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """After a read_csv with store_rejects: one row per rejected line in ``ingest_csv_rejected_lines`` (line,
-    csv_line, reason), and the good rows of ``table`` renumbered from record order to their file line.
+    """After a read_csv with store_rejects: one row per rejected line in ``ingest_csv_rejected_lines`` (line, reason),
+    and the good rows of ``table`` renumbered from record order to their file line.
 
     DuckDB may report several errors for one line (one per missing column): a line is rejected once, with its first
     error. Good rows were numbered as if no line had been rejected: each rejected line before a row moves it down one.
@@ -308,14 +345,7 @@ def drop_work_relations(con: duckdb.DuckDBPyConnection, only: tuple[str, ...] | 
             con.execute(f"drop {kind} if exists {name}")
 
 
-def open_decompressed(path: Path) -> BinaryIO:
-    """The file for reading bytes, through gzip when it is gzip-compressed (by its magic bytes, not its name)."""
-    with path.open("rb") as raw:
-        magic = raw.read(2)
-    return cast(BinaryIO, gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb"))
-
-
-def read_head(path: Path, size: int = 65536) -> bytes:
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     """The first bytes of a file, decompressed when it is gzip."""
     with open_decompressed(path) as handle:
         return bytes(handle.read(size))

@@ -3,9 +3,11 @@
 A reader of an export (LiteLLM, OpenTelemetry, a provider batch, Langfuse, Helicone) stages in three set-based steps,
 with no Python loop per record:
 
-1. :func:`stage_records` reads the file with DuckDB into the temp table ``ingest_records``: one JSON value per record
+1. :func:`stage_records` reads the file with DuckDB into the temp table ``ingest_records``: one JSON object per record
    (a JSONL line, an element of a JSON array, a single JSON object, an element of an API page ``{"data": [...]}``,
-   or a CSV row as an object of text values), with ``source_line``, and NULL for a record that cannot be read.
+   or a CSV row as an object of text values), with ``source_line`` (the record number; for a page's element,
+   ``record_element`` numbers it within the page), and NULL with ``reader_reason`` for a record that cannot be read
+   or is not an object.
 2. The reader's query ``queries/sql/ingest/read_<format>.sql`` maps the records onto the canonical fields as text
    (the temp table ``ingest_read``), with ``is_model_call`` false for records that are not model calls. A query may
    use ``$file_time``, the file's modification time, for records that carry no time of their own.
@@ -21,10 +23,18 @@ from pathlib import Path
 import duckdb
 
 from tierscope.ingest.fields import STAGED_FIELDS
-from tierscope.ingest.formats.generic import MAX_RAW_CHARS, GenericReader, file_kind, number_csv_lines, read_head
+from tierscope.ingest.formats.generic import (
+    MAX_OBJECT_BYTES,
+    compression,
+    csv_options,
+    file_kind,
+    json_layout,
+    locate_rejected,
+    number_csv_lines,
+    read_head,
+)
+from tierscope.ingest.formats.lines import stage_lines
 from tierscope.queries.db import sql_text
-
-MAX_OBJECT_BYTES = 67_108_864
 
 
 def head_text(head: bytes) -> str:
@@ -38,65 +48,80 @@ def has_keys(text: str, *keys: str) -> bool:
 
 
 def stage_records(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> None:
-    """Create the temp table ingest_records (source_line, record JSON, raw_text, reader_reason) from a file."""
+    """Create the temp table ingest_records (source_line, record_element, record JSON, reader_reason) from a file."""
     if file_kind(path, head) == "csv":
         _stage_csv_records(con, path)
     else:
-        _stage_json_records(con, path)
+        _stage_json_records(con, path, head)
 
 
-def _stage_json_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    # format 'auto' reads JSONL, a JSON array or one (pretty-printed) object alike; an unreadable JSONL line yields a
-    # NULL record in its place, so record numbers stay those of the non-blank lines (GenericReader.locate relies on it).
+def _stage_json_records(con: duckdb.DuckDBPyConnection, path: Path, head: bytes) -> None:
+    # One JSON value per record, in file order: a JSONL file's lines (an unreadable line is a NULL in its place, so
+    # record numbers stay those of the non-blank lines, as locate_rejected counts them), a document's records
+    # (an array's elements, or each top-level object).
+    layout = json_layout(head)
+    if layout == "cr_lines":
+        stage_lines(con, path)
+        objects = "select try(json(text)) as record, record_number as source_line from ingest_lines"
+    else:
+        json_format = "newline_delimited" if layout == "lines" else "auto"
+        objects = f"""
+            select json as record, row_number() over () as source_line
+            from read_json_objects($path, format = '{json_format}', ignore_errors = {layout == "lines"},
+                                   compression = '{compression(path)}', maximum_object_size = {MAX_OBJECT_BYTES})
+        """
     con.execute(
         f"""
         create or replace temp table ingest_records as
         with objects as (
-            select json as record, row_number() over () as source_line
-            from read_json_objects($path, format = 'auto', ignore_errors = true,
-                                   maximum_object_size = {MAX_OBJECT_BYTES})
+            {objects}
+        ),
+
+        pages as (
+            -- an API page ({{"data": [...]}}): its elements are the records, numbered within the page
+            select
+                source_line,
+                record,
+                case when try(json_type(record, '$.data')) = 'ARRAY'
+                     then from_json(json_extract(record, '$.data'), '["JSON"]') end as elements
+            from objects
         ),
 
         expanded as (
             select
                 source_line,
-                unnest(case when try(json_type(record, '$.data')) = 'ARRAY'
-                            then from_json(json_extract(record, '$.data'), '["JSON"]')
-                            else [record] end) as record
-            from objects
+                unnest(coalesce(elements, [record])) as record,
+                unnest(case when elements is not null then range(1, len(elements) + 1) else [null] end)
+                    as record_element
+            from pages
         )
 
         select
             source_line,
-            record,
-            null::varchar as raw_text,
-            case when record is null then 'not valid JSON' end as reader_reason
+            record_element::bigint as record_element,
+            case when try(json_type(record)) = 'OBJECT' then record end as record,
+            case when record is null then 'not valid JSON'
+                 when try(json_type(record)) is distinct from 'OBJECT' then 'not a JSON object' end as reader_reason
         from expanded
         """,
-        {"path": str(path)},
+        {"path": str(path)} if layout != "cr_lines" else {},
     )
+    con.execute("drop table if exists ingest_lines")
 
 
 def _stage_csv_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    options = (
-        "all_varchar = true, header = true, store_rejects = true, "
-        "rejects_table = 'ingest_csv_rejects', rejects_scan = 'ingest_csv_scans'"
-    )
     con.execute("drop table if exists ingest_csv_rejects; drop table if exists ingest_csv_scans")
     con.execute(
         f"""
         create or replace temp table ingest_records as
-        select row_number() over () + 1 as source_line, to_json(csv_row) as record, null::varchar as raw_text,
+        select row_number() over () + 1 as source_line, null::bigint as record_element, to_json(csv_row) as record,
                null::varchar as reader_reason
-        from read_csv($path, {options}) as csv_row
+        from read_csv($path, {csv_options(path)}) as csv_row
         """,
         {"path": str(path)},
     )
     number_csv_lines(con, "ingest_records")
-    con.execute(
-        "insert into ingest_records select line, null, left(csv_line, $max_raw), reason from ingest_csv_rejected_lines",
-        {"max_raw": MAX_RAW_CHARS},
-    )
+    con.execute("insert into ingest_records select line, null, null, reason from ingest_csv_rejected_lines")
     con.execute("drop table ingest_csv_rejected_lines")
 
 
@@ -111,7 +136,7 @@ def finish_stage(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         f"""
         create or replace temp table ingest_stage as
-        select {fields}, source_line::bigint as source_line, raw_text::varchar as raw_text,
+        select {fields}, source_line::bigint as source_line, record_element::bigint as record_element,
                is_malformed::boolean as is_malformed, reader_reason::varchar as reader_reason
         from ingest_read
         where is_model_call is not false
@@ -143,5 +168,5 @@ class ExportReader:
         return finish_stage(con)
 
     def locate(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
-        """JSONL line numbers and the raw text of unreadable lines, found the way the generic reader finds them."""
-        GenericReader().locate(con, path)
+        """Locate the rejected records of ingest_typed in the file, an API page's elements one by one."""
+        locate_rejected(con, path, expand_pages=True)

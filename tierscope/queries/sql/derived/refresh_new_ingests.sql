@@ -26,4 +26,4 @@ anti join derived_continued_traces using (trace_id);
 
 drop table derived_new_traces;
 
-update derived_state set through_ingest_id = $through_ingest_id;
+update derived_state set through_ingest_id = $through_ingest_id, stale_reason = null;

@@ -21,9 +21,9 @@ create or replace macro json_list_or_null(value) as
 -- carry no metadata, so a custom_id made of '__'-separated key-value segments is read as attributes:
 -- 'task_type-extraction__team-search__0042' (Anthropic allows only letters, digits, '_' and '-') or
 -- 'task_type=extraction__team=search' gives task_type and team; a segment without a separator ('0042') is ignored.
--- A custom_id with neither '__' nor '=' ('req-0042') carries no attributes.
+-- A custom_id with neither '__' nor '=' ('req-0042'), or that is a JSON object, carries no attributes.
 create or replace macro custom_id_attributes(custom_id) as
-    list_reduce(
+    case when is_structured(custom_id) then '{}'::json else list_reduce(
         list_transform(
             list_filter(
                 string_split(coalesce(custom_id, ''), '__'),
@@ -37,7 +37,7 @@ create or replace macro custom_id_attributes(custom_id) as
         -- a key given twice keeps its first value
         lambda merged, segment_object: json_merge_patch(segment_object, merged),
         '{}'::json
-    );
+    ) end;
 
 -- hint_attribute_keys: the keys of a source's attributes that a task_type_from `attribute` rule could use: those
 -- holding a short text value (values themselves are never stored). NULL when there are none.
@@ -55,3 +55,20 @@ create or replace macro hint_attribute_keys(attributes) as
 create or replace macro litellm_calls_a_model(call_type, cache_hit) as
     not (coalesce(regexp_matches(call_type, 'batch|file|fine_tun|mcp|vector_store'), false)
          or coalesce(lower(cache_hit) = 'true', false));
+
+-- token_sum: the contract's count from a source's separate buckets (text), e.g. Anthropic's uncached input + cache
+-- reads + cache writes: their sum as text, NULL when every bucket is. A bucket that is not a whole number >= 0 is
+-- returned as it is instead, so that validation rejects the record naming its value (a sum would hide a negative
+-- bucket, or turn 'true' into 1).
+create or replace macro token_sum(buckets) as
+    case when list_filter(buckets, lambda bucket: bucket is not null) = [] then null
+         else coalesce(
+             list_filter(buckets, lambda bucket: bucket is not null and not coalesce(count_number(bucket) >= 0, false))[1],
+             list_sum(list_transform(buckets, lambda bucket: coalesce(count_number(bucket), 0)))::varchar
+         )
+    end;
+
+-- json_types_are: whether every value a wildcard JSON path finds in a record has the JSON type expected (true when
+-- it finds none).
+create or replace macro json_types_are(record, path, expected) as
+    coalesce(list_filter(try(json_type(record, path)), lambda found: found <> expected) = [], true);

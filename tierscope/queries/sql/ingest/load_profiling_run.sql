@@ -12,12 +12,15 @@ select
 from profiling_typed
 where reject_reason is null;
 
-insert into quarantine (ingest_id, source, source_fingerprint, source_line, raw_text, reason, quarantined_at)
+insert into quarantine by name
 select
-    -currval('profiling_run_id_seq'), $source, $fingerprint, source_line,
-    to_json(struct_pack(prompt_id, task_type, tier, model, passed, score, input_tokens, output_tokens,
-                        latency_ms))::varchar,
-    'profiling: ' || reject_reason, $now
+    -currval('profiling_run_id_seq') as ingest_id,
+    $source as source,
+    $fingerprint as source_fingerprint,
+    source_line,
+    'profiling: ' || reject_reason as reason,
+    known_fields,
+    $now as quarantined_at
 from profiling_typed
 where reject_reason is not null;
 

@@ -9,7 +9,7 @@ with records as (
 results as (
     select
         source_line,
-        raw_text,
+        record_element,
         reader_reason,
         record is null as is_malformed,
         md5(record::varchar) as record_hash,
@@ -34,17 +34,21 @@ unpacked as (
 calls as (
     select
         -- an errored request has no message id; its custom_id and content identify it
-        coalesce(batch_result.result.message.id, batch_result.custom_id || '#' || left(record_hash, 12))
-            as request_id,
+        coalesce(
+            batch_result.result.message.id,
+            -- (a custom_id that is an object stays one, and is rejected as such)
+            case when is_structured(batch_result.custom_id) then batch_result.custom_id
+                 else batch_result.custom_id || '#' || left(record_hash, 12) end
+        ) as request_id,
         json_extract_string(attributes, '$.trace_id') as trace_id,
         $file_time as started_at,
         null as task_type,
         null as requested_model,
         batch_result.result.message.model as served_model,
         'anthropic' as provider,
-        (coalesce(try_cast(usage.input_tokens as bigint), 0)
-            + coalesce(try_cast(usage.cache_read_input_tokens as bigint), 0)
-            + coalesce(try_cast(usage.cache_creation_input_tokens as bigint), 0))::varchar as input_tokens,
+        coalesce(
+            token_sum([usage.input_tokens, usage.cache_read_input_tokens, usage.cache_creation_input_tokens]), '0'
+        ) as input_tokens,
         coalesce(usage.output_tokens, '0') as output_tokens,
         usage.cache_read_input_tokens as cached_input_tokens,
         usage.cache_creation_input_tokens as cache_write_tokens,
@@ -61,7 +65,7 @@ calls as (
         null as tags,
         attributes,
         source_line,
-        raw_text,
+        record_element,
         is_malformed,
         reader_reason,
         -- canceled and expired requests were never sent to a model

@@ -11,7 +11,7 @@ with records as (
 requests as (
     select
         source_line,
-        raw_text,
+        record_element,
         reader_reason,
         record is null as is_malformed,
         from_json(record, '{
@@ -61,11 +61,11 @@ calls as (
         coalesce(request.model_override, request.request_model, request.model) as requested_model,
         coalesce(request.response_model, request.model, request.request_model) as served_model,
         lower(request.provider) as provider,
-        (coalesce(try_cast(request.prompt_tokens as bigint), 0)
-            + coalesce(try_cast(request.prompt_cache_read_tokens as bigint), 0)
-            + coalesce(try_cast(request.prompt_cache_write_tokens as bigint), 0))::varchar as input_tokens,
-        (coalesce(try_cast(request.completion_tokens as bigint), 0)
-            + coalesce(try_cast(request.reasoning_tokens as bigint), 0))::varchar as output_tokens,
+        coalesce(
+            token_sum([request.prompt_tokens, request.prompt_cache_read_tokens, request.prompt_cache_write_tokens]),
+            '0'
+        ) as input_tokens,
+        coalesce(token_sum([request.completion_tokens, request.reasoning_tokens]), '0') as output_tokens,
         request.prompt_cache_read_tokens as cached_input_tokens,
         request.prompt_cache_write_tokens as cache_write_tokens,
         request.reasoning_tokens as reasoning_tokens,
@@ -85,7 +85,7 @@ calls as (
         null as tags,
         properties as attributes,
         source_line,
-        raw_text,
+        record_element,
         is_malformed,
         reader_reason,
         true as is_model_call

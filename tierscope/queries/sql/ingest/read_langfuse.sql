@@ -11,13 +11,13 @@ with records as (
 observations as (
     select
         source_line,
-        raw_text,
+        record_element,
         reader_reason,
         record is null as is_malformed,
         from_json(record, '{
             "id": "VARCHAR", "traceId": "VARCHAR", "type": "VARCHAR", "startTime": "VARCHAR", "endTime": "VARCHAR",
             "latency": "VARCHAR", "model": "VARCHAR", "providedModelName": "VARCHAR",
-            "usageDetails": "MAP(VARCHAR, DOUBLE)", "usage": {"input": "VARCHAR", "output": "VARCHAR"},
+            "usageDetails": "MAP(VARCHAR, VARCHAR)", "usage": {"input": "VARCHAR", "output": "VARCHAR"},
             "costDetails": "MAP(VARCHAR, DOUBLE)", "totalCost": "VARCHAR", "calculatedTotalCost": "VARCHAR",
             "level": "VARCHAR", "metadata": "JSON", "userId": "VARCHAR", "tags": "JSON", "traceTags": "JSON"
         }') as observation
@@ -45,30 +45,30 @@ calls as (
             as provider,
         -- without usage details, the deprecated usage object (input / output)
         case when len(usage_entries) = 0 then observation.usage.input
-             else coalesce(list_sum(list_transform(
+             else coalesce(token_sum(list_transform(
                  list_filter(usage_entries, lambda usage_type: contains(lower(usage_type.key), 'input')),
                  lambda usage_type: usage_type.value
-             )), 0)::bigint::varchar end as input_tokens,
+             )), '0') end as input_tokens,
         case when len(usage_entries) = 0 then observation.usage.output
-             else coalesce(list_sum(list_transform(
+             else coalesce(token_sum(list_transform(
                  list_filter(usage_entries, lambda usage_type: contains(lower(usage_type.key), 'output')),
                  lambda usage_type: usage_type.value
-             )), 0)::bigint::varchar end as output_tokens,
-        list_sum(list_transform(
+             )), '0') end as output_tokens,
+        token_sum(list_transform(
             list_filter(usage_entries, lambda usage_type: contains(lower(usage_type.key), 'input')
                 and regexp_matches(lower(usage_type.key), 'cache_read|cached')),
             lambda usage_type: usage_type.value
-        ))::bigint::varchar as cached_input_tokens,
-        list_sum(list_transform(
+        )) as cached_input_tokens,
+        token_sum(list_transform(
             list_filter(usage_entries, lambda usage_type: contains(lower(usage_type.key), 'input')
                 and regexp_matches(lower(usage_type.key), 'cache_creation|cache_write')),
             lambda usage_type: usage_type.value
-        ))::bigint::varchar as cache_write_tokens,
-        list_sum(list_transform(
+        )) as cache_write_tokens,
+        token_sum(list_transform(
             list_filter(usage_entries, lambda usage_type: contains(lower(usage_type.key), 'output')
                 and contains(lower(usage_type.key), 'reasoning')),
             lambda usage_type: usage_type.value
-        ))::bigint::varchar as reasoning_tokens,
+        )) as reasoning_tokens,
         coalesce(
             (epoch_ms(try_cast(observation.endTime as timestamptz))
                 - epoch_ms(try_cast(observation.startTime as timestamptz)))::varchar,
@@ -86,7 +86,7 @@ calls as (
         coalesce(json_list_or_null(observation.tags), json_list_or_null(observation.traceTags)) as tags,
         metadata as attributes,
         source_line,
-        raw_text,
+        record_element,
         is_malformed,
         reader_reason,
         -- spans, events, tools, agents... are not model calls

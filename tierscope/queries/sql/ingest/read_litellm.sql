@@ -8,7 +8,7 @@ with records as (
 payloads as (
     select
         source_line,
-        raw_text,
+        record_element,
         reader_reason,
         record is null as is_malformed,
         from_json(record, '{
@@ -71,7 +71,7 @@ calls as (
             json_object_or_empty(payload.metadata.requester_metadata)
         ) as attributes,
         source_line,
-        raw_text,
+        record_element,
         is_malformed,
         reader_reason,
         is_malformed or litellm_calls_a_model(payload.call_type, payload.cache_hit) as is_model_call

@@ -8,7 +8,7 @@ with records as (
 rows_read as (
     select
         source_line,
-        raw_text,
+        record_element,
         reader_reason,
         record is null as is_malformed,
         from_json(record, '{
@@ -70,7 +70,7 @@ calls as (
         json_list_or_null(spend_log.request_tags) as tags,
         json_object_or_empty(json_extract(metadata, '$.spend_logs_metadata')) as attributes,
         source_line,
-        raw_text,
+        record_element,
         is_malformed,
         reader_reason,
         is_malformed or litellm_calls_a_model(spend_log.call_type, spend_log.cache_hit) as is_model_call

@@ -10,7 +10,7 @@ with records as (
 lines as (
     select
         source_line,
-        raw_text,
+        record_element,
         reader_reason,
         record is null as is_malformed,
         from_json(record, '{
@@ -79,7 +79,7 @@ calls as (
         null as tags,
         attributes,
         source_line,
-        raw_text,
+        record_element,
         is_malformed,
         reader_reason,
         -- a line with no response failed before reaching a model (expired, cancelled): not a model call

@@ -6,14 +6,39 @@ with records as (
     select * from ingest_records
 ),
 
+shaped as (
+    -- an export request whose resourceSpans / scopeSpans / spans are not lists of objects is malformed as a whole
+    -- (quarantined with the path named), rather than read as having no spans
+    select
+        source_line,
+        record_element,
+        record,
+        coalesce(reader_reason, case
+            when try(json_type(record, '$.resourceSpans')) is distinct from 'ARRAY'
+                then 'resourceSpans: missing or not a list'
+            else list_filter(
+                [{'path': 'resourceSpans[]', 'ok': json_types_are(record, '$.resourceSpans[*]', 'OBJECT')},
+                 {'path': 'resourceSpans[].scopeSpans',
+                  'ok': json_types_are(record, '$.resourceSpans[*].scopeSpans', 'ARRAY')},
+                 {'path': 'scopeSpans[]', 'ok': json_types_are(record, '$.resourceSpans[*].scopeSpans[*]', 'OBJECT')},
+                 {'path': 'scopeSpans[].spans',
+                  'ok': json_types_are(record, '$.resourceSpans[*].scopeSpans[*].spans', 'ARRAY')},
+                 {'path': 'spans[]',
+                  'ok': json_types_are(record, '$.resourceSpans[*].scopeSpans[*].spans[*]', 'OBJECT')}],
+                lambda shape: not shape.ok
+            )[1].path || ': not a list of objects'
+        end) as reader_reason
+    from records
+),
+
 requests as (
     -- attributes are OTLP KeyValue lists; 64-bit integers arrive as strings or numbers, read alike as text
     select
         source_line,
-        raw_text,
+        record_element,
         reader_reason,
-        record is null as is_malformed,
-        from_json(record, '{"resourceSpans": [{
+        reader_reason is not null as is_malformed,
+        from_json(case when reader_reason is null then record end, '{"resourceSpans": [{
             "resource": {"attributes": [{"key": "VARCHAR", "value": {"stringValue": "VARCHAR", "intValue": "VARCHAR",
                 "doubleValue": "VARCHAR", "boolValue": "VARCHAR", "arrayValue": "JSON"}}]},
             "scopeSpans": [{"spans": [{
@@ -24,19 +49,19 @@ requests as (
                 "status": {"code": "VARCHAR", "message": "VARCHAR"}
             }]}]
         }]}') as export_request
-    from records
+    from shaped
 ),
 
 resource_spans as (
     select
-        source_line, raw_text, reader_reason, is_malformed,
+        source_line, record_element, reader_reason, is_malformed,
         unnest(coalesce(export_request.resourceSpans, [null])) as resource_span
     from requests
 ),
 
 scope_spans as (
     select
-        source_line, raw_text, reader_reason, is_malformed,
+        source_line, record_element, reader_reason, is_malformed,
         resource_span.resource.attributes as resource_attributes,
         unnest(coalesce(resource_span.scopeSpans, [null])) as scope_span
     from resource_spans
@@ -44,7 +69,7 @@ scope_spans as (
 
 spans as (
     select
-        source_line, raw_text, reader_reason, is_malformed, resource_attributes,
+        source_line, record_element, reader_reason, is_malformed, resource_attributes,
         unnest(coalesce(scope_span.spans, [null])) as span
     from scope_spans
 ),
@@ -78,8 +103,8 @@ calls as (
     select
         span.spanId as request_id,
         span.traceId as trace_id,
-        strftime(make_timestamp((try_cast(span.startTimeUnixNano as hugeint) // 1000)::bigint),
-                 '%Y-%m-%dT%H:%M:%S.%fZ') as started_at,
+        -- epoch nanoseconds, read by the shared epoch reading (normalize.sql), which also refuses absurd ones
+        span.startTimeUnixNano as started_at,
         null as task_type,
         span_attributes['gen_ai.request.model'] as requested_model,
         span_attributes['gen_ai.response.model'] as served_model,
@@ -117,7 +142,7 @@ calls as (
             )
         ))) as attributes,
         source_line,
-        raw_text,
+        record_element,
         is_malformed,
         reader_reason,
         is_malformed

@@ -2,7 +2,8 @@
 -- Priced calls added up per UTC day and every dimension a call-level mart groups or filters on: the grain of the
 -- daily call rollup (derived/call_rollup.sql). Reads the calls started in [from_at, to_at) or
 -- [also_from_at, also_to_at) (a scope's two partial days at once) of the ingests in
--- (after_ingest_id, through_ingest_id] (NULL = no bound). grain: one row per day x dimensions. Token sums per kind;
+-- (after_ingest_id, through_ingest_id] (NULL = no bound). grain: one row per day x dimensions. Token sums per kind
+-- (HUGEINT: a stored sum never overflows, however many calls a day holds);
 -- cost_usd sums priced calls (NULL when none is); calls_over_guard counts calls over their context guard; the
 -- source-reported cost and the computed cost of the calls that report one, for reconciliation.
 with calls as (
@@ -31,13 +32,13 @@ grouped as (
         is_priced,
         is_unattributed,
         count(*) as calls,
-        sum(input_tokens)::bigint as input_tokens,
-        sum(output_tokens)::bigint as output_tokens,
-        sum(cached_input_tokens)::bigint as cached_input_tokens,
-        sum(cache_write_tokens)::bigint as cache_write_tokens,
-        sum(reasoning_tokens)::bigint as reasoning_tokens,
-        sum(uncached_input_tokens)::bigint as uncached_input_tokens,
-        sum(visible_output_tokens)::bigint as visible_output_tokens,
+        sum(input_tokens)::hugeint as input_tokens,
+        sum(output_tokens)::hugeint as output_tokens,
+        sum(cached_input_tokens)::hugeint as cached_input_tokens,
+        sum(cache_write_tokens)::hugeint as cache_write_tokens,
+        sum(reasoning_tokens)::hugeint as reasoning_tokens,
+        sum(uncached_input_tokens)::hugeint as uncached_input_tokens,
+        sum(visible_output_tokens)::hugeint as visible_output_tokens,
         sum(cost_usd) as cost_usd,
         sum(output_cost_usd) as output_cost_usd,
         count(*) filter (where is_over_guard) as calls_over_guard,

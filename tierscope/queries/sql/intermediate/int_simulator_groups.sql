@@ -20,10 +20,10 @@ select
     answer_input_band_upper,
     sum(requests)::bigint as requests,
     sum(cost_usd) as cost_usd,
-    sum(answer_input_tokens)::bigint as answer_input_tokens,
-    sum(answer_cached_input_tokens)::bigint as answer_cached_input_tokens,
-    sum(answer_cache_write_tokens)::bigint as answer_cache_write_tokens,
-    sum(answer_output_tokens)::bigint as answer_output_tokens,
-    sum(answer_reasoning_tokens)::bigint as answer_reasoning_tokens
+    sum(answer_input_tokens)::hugeint as answer_input_tokens,
+    sum(answer_cached_input_tokens)::hugeint as answer_cached_input_tokens,
+    sum(answer_cache_write_tokens)::hugeint as answer_cache_write_tokens,
+    sum(answer_output_tokens)::hugeint as answer_output_tokens,
+    sum(answer_reasoning_tokens)::hugeint as answer_reasoning_tokens
 from query_table(source)
 group by all

@@ -34,15 +34,15 @@ grouped as (
         answer_input_band_upper,
         sum(sign)::bigint as requests,
         sum(sign * calls)::bigint as calls,
-        sum(sign * input_tokens)::bigint as input_tokens,
-        sum(sign * output_tokens)::bigint as output_tokens,
+        sum(sign * input_tokens)::hugeint as input_tokens,
+        sum(sign * output_tokens)::hugeint as output_tokens,
         sum(sign * cost_usd) as cost_usd,
         sum(sign * unpriced_calls)::bigint as unpriced_calls,
-        sum(sign * final_call.input_tokens)::bigint as answer_input_tokens,
-        sum(sign * final_call.cached_input_tokens)::bigint as answer_cached_input_tokens,
-        sum(sign * final_call.cache_write_tokens)::bigint as answer_cache_write_tokens,
-        sum(sign * final_call.output_tokens)::bigint as answer_output_tokens,
-        sum(sign * final_call.reasoning_tokens)::bigint as answer_reasoning_tokens
+        sum(sign * final_call.input_tokens)::hugeint as answer_input_tokens,
+        sum(sign * final_call.cached_input_tokens)::hugeint as answer_cached_input_tokens,
+        sum(sign * final_call.cache_write_tokens)::hugeint as answer_cache_write_tokens,
+        sum(sign * final_call.output_tokens)::hugeint as answer_output_tokens,
+        sum(sign * final_call.reasoning_tokens)::hugeint as answer_reasoning_tokens
     from changes
     group by all
 )

@@ -2,6 +2,7 @@
 -- Logical requests: the calls that share a trace_id (retries, fallbacks, cascade escalations).
 -- grain: one row per trace. A trace is escalated when any call is marked escalated or its final call was served
 -- by a tier above the task's default tier (DESIGN §5). cost_usd sums the priced calls; unpriced_calls counts the rest.
+-- Token sums are HUGEINT, as in the rollups built from them: a stored sum never overflows.
 -- The answer (the last call) keeps its token counts and its input-size band.
 -- after_ingest_id NULL: every trace. Otherwise: aggregates of the calls of later ingests only, which are whole
 -- traces for every trace that had no call before (see derived/refresh_new_ingests.sql).
@@ -35,8 +36,8 @@ traces as (
             started_at
         ) as final_call,
         count(*) as calls,
-        sum(input_tokens)::bigint as input_tokens,
-        sum(output_tokens)::bigint as output_tokens,
+        sum(input_tokens)::hugeint as input_tokens,
+        sum(output_tokens)::hugeint as output_tokens,
         sum(cost_usd) as cost_usd,
         count(*) filter (where not is_priced) as unpriced_calls
     from calls

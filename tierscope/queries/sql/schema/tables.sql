@@ -54,15 +54,27 @@ create table if not exists calls (
 -- databases made before attribute_keys existed gain it (at the end, where inserts expect it)
 alter table calls add column if not exists attribute_keys varchar[];
 
+-- Records that could not be loaded: where they are (the line they start on, their byte offset and length in the file
+-- as read, decompressed, and the sha256 of their bytes: enough to find and compare them), every reason, and their
+-- known scalar fields (JSON, each value cut to 100 characters). Never a record's text, which may carry prompts.
 create table if not exists quarantine (
     ingest_id bigint not null,
     source varchar not null,
     source_fingerprint varchar not null,
     source_line bigint,
-    raw_text varchar,
+    byte_offset bigint,
+    byte_length bigint,
+    record_sha256 varchar,
     reason varchar not null,
+    known_fields varchar,
     quarantined_at timestamp not null
 );
+-- databases made when quarantine kept each record's raw text: queries/db.py rewrites the file without it (a dropped
+-- column's bytes would stay in the file); here, the columns that replaced it
+alter table quarantine add column if not exists byte_offset bigint;
+alter table quarantine add column if not exists byte_length bigint;
+alter table quarantine add column if not exists record_sha256 varchar;
+alter table quarantine add column if not exists known_fields varchar;
 
 -- Synthetic profiling runs: each sample prompt run on each tier and graded by a quality oracle.
 create sequence if not exists profiling_run_id_seq start 1;
