@@ -6,8 +6,10 @@ Every test compares what reached the database (calls, distinct ids, token sums) 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -137,6 +139,119 @@ def test_a_replaced_file_on_a_reused_identity_is_read_from_zero(tmp_path: Path) 
     path.write_bytes(lines(records("new", 6)))  # rewritten in place: same inode, other content
     again = read_batch(path, {first.identity: first.offset()}, 1 << 20)
     assert again is not None and (again.start, again.restarted) == (0, "replaced")
+
+
+def events_of(done: subprocess.CompletedProcess[str], kind: str) -> list[dict[str, Any]]:
+    return [event for event in map(json.loads, done.stdout.splitlines()) if event["event"] == kind]
+
+
+def test_a_file_renamed_out_of_the_patterns_while_the_watcher_is_down_is_still_read(tmp_path: Path) -> None:
+    """The watcher saw app.jsonl (only half a line in it yet) and stopped; the file got its lines and was renamed
+    to a name no pattern matches. It is followed by identity: 4,000 of 4,000 lines loaded."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    sent = records("old", 4000)
+    data = lines(sent)
+    app = logs / "app.jsonl"
+    append(app, data[:100])
+    assert events_of(watch_once(logs, db), "loaded") == []
+    append(app, data[100:])
+    os.rename(app, logs / "app.old")
+    again = watch_once(logs, db)
+    assert [(event["path"], event["loaded"]) for event in events_of(again, "loaded")] == [(str(logs / "app.old"), 4000)]
+    assert stored(db) == expected(sent)
+
+
+def test_a_tail_rotated_into_a_compressed_file_is_reported_unread_once(tmp_path: Path) -> None:
+    """1,000 lines appended after the last commit, then the file is rotated and gzipped (the original removed)
+    while the watcher is down: compressed files are not followed, so the watcher names the file and the exact
+    bytes it did not load, once."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    app, first, tail = logs / "app.jsonl", records("read", 10), records("tail", 1000)
+    append(app, lines(first))
+    watch_once(logs, db)
+    append(app, lines(tail))
+    with app.open("rb") as source, gzip.open(logs / "app.jsonl.1.gz", "wb") as target:
+        shutil.copyfileobj(source, target)
+    app.unlink()
+    [unread] = events_of(watch_once(logs, db), "unread")
+    content = gzip.decompress((logs / "app.jsonl.1.gz").read_bytes())
+    assert (unread["path"], unread["start"], unread["end"]) == (
+        str(logs / "app.jsonl.1.gz"),
+        len(lines(first)),
+        len(content),
+    )
+    assert unread["bytes"] == len(lines(tail))
+    assert content[unread["start"] : unread["end"]] == lines(tail)
+    assert stored(db) == expected(first)
+    assert events_of(watch_once(logs, db), "unread") == []  # reported once
+
+
+def test_a_file_rewritten_with_the_same_first_kib_is_read_again_from_the_start(tmp_path: Path) -> None:
+    """Truncated and written again: the same first lines (more than a KiB), then other ones, longer than the
+    committed offset. The bytes before the offset differ, so the file is read from 0, and all 985 new lines load."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    app, kept, before, after = logs / "app.jsonl", records("same", 15), records("before", 985), records("after", 985)
+    assert len(lines(kept)) > 1024
+    append(app, lines(kept + before))
+    watch_once(logs, db)
+    committed = app.stat().st_size
+    with app.open("r+b") as handle:
+        handle.truncate(0)
+    append(app, lines(kept + [{**record, "id": f"rewritten-{record['id']}"} for record in after]))
+    assert app.stat().st_size > committed
+    again = watch_once(logs, db)
+    assert [(event["path"], event["reason"]) for event in events_of(again, "restart")] == [(str(app), "replaced")]
+    assert stored(db, "rewritten-") == expected([{**record, "id": f"rewritten-{record['id']}"} for record in after])
+    assert stored(db) == expected(kept + before + [{**record, "id": f"rewritten-{record['id']}"} for record in after])
+
+
+def test_a_copytruncate_copy_continues_where_the_file_was_committed(tmp_path: Path) -> None:
+    """copytruncate: the lines not read yet are only in the copy; the copy is read from the offset its original
+    was committed at (not from 0), so every line loads once and none is read twice."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    app, first, late, new = logs / "app.jsonl", records("c", 20), records("late", 30), records("new", 5)
+    append(app, lines(first))
+    watch_once(logs, db)
+    append(app, lines(late))
+    shutil.copyfile(app, logs / "app.jsonl.1")
+    with app.open("r+b") as handle:
+        handle.truncate(0)
+    append(app, lines(new))
+    again = watch_once(logs, db)
+    assert {(event["path"], event["start"]) for event in events_of(again, "loaded")} == {
+        (str(logs / "app.jsonl.1"), len(lines(first))),
+        (str(app), 0),
+    }
+    assert stored(db) == expected(first + late + new)
+    assert ledger_duplicates(db) == 0
+
+
+def test_bytes_seen_but_not_read_when_a_file_is_removed_are_reported(tmp_path: Path) -> None:
+    """A running watcher has seen a line being written (no line break yet); the file is removed: the watcher says
+    which bytes of which file it never loaded."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    app, complete = logs / "app.jsonl", lines(records("w", 3))
+    partial = lines(records("cut", 1))[:-40]
+    append(app, complete + partial)
+    watcher = watch(logs, db)
+    try:
+        wait_until(lambda: watcher.loaded() == 3, what="the complete lines")
+        time.sleep(0.3)  # a few passes see the unfinished line
+        app.unlink()
+        unread = watcher.wait_for_event(lambda event: event.get("event") == "unread")
+    finally:
+        assert watcher.stop() == 0
+    assert (unread["path"], unread["start"], unread["end"], unread["bytes"]) == (
+        str(app),
+        len(complete),
+        len(complete) + len(partial),
+        len(partial),
+    )
 
 
 def kill_after_a_commit(watcher: Running, logs: Path, db: Path) -> Running:
