@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,16 @@ from tierscope.ingest.spool import Spool, spool_dir
 from tierscope.ingest.stream import read_batch
 from tierscope.queries import api
 from tierscope.queries.db import connect
+from tierscope.queries.owner import advert_path, pid_alive, read_advert
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Holds a database the way any other process can: open, and no spool loading, no endpoint.
+HOLD_DATABASE = (
+    "import sys, duckdb, threading\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "print('held', flush=True)\n"
+    "threading.Event().wait()\n"
+)
 
 
 def free_port() -> int:
@@ -292,6 +301,7 @@ def test_ingest_hands_files_to_the_spool_while_a_watcher_holds_the_database(tmp_
             [TIERSCOPE, "ingest", str(exported), "--db", str(db)], capture_output=True, text=True, check=True
         ).stdout
         assert "is in use" in handed and "handed 1 file to the spool" in handed
+        assert f"tierscope watch (pid {watcher.process.pid}) loads them within about a second" in handed
         wait_until(lambda: watcher.loaded() == 40, what="the watcher to load the spooled file")
         assert Spool(spool_dir(db)).pending() == []
     finally:
@@ -300,6 +310,39 @@ def test_ingest_hands_files_to_the_spool_while_a_watcher_holds_the_database(tmp_
     with duckdb.connect(str(db), read_only=True) as con:
         [(source,)] = con.execute("select source from ingests where loaded = 40").fetchall()
     assert source.startswith("spool:") and source.endswith(".auto.file.export.jsonl")
+
+
+def test_files_handed_over_to_a_holder_that_does_not_load_the_spool_load_with_the_next_command(tmp_path: Path) -> None:
+    """A process that is neither a dashboard nor a watcher holds the database: `ingest` says that the next tierscope
+    command loads the files, and `report` (a read) does, before it answers."""
+    db, first, handed = tmp_path / "calls.duckdb", records("first", 20), records("handed", 30)
+    subprocess.run([TIERSCOPE, "ingest", str(write(tmp_path / "first.jsonl", first)), "--db", str(db)], check=True)
+    holder = Running([sys.executable, "-c", HOLD_DATABASE, str(db)])
+    try:
+        wait_until(lambda: "held" in holder.lines, what="the database to be held")
+        done = subprocess.run(
+            [TIERSCOPE, "ingest", str(write(tmp_path / "handed.jsonl", handed)), "--db", str(db), "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        answer = json.loads(done.stdout)
+        assert answer["loaded_by"] == {"kind": "next_command", "pid": None, "within_seconds": None}
+        assert (answer["loaded"], len(answer["spooled"])) == (0, 1)
+        text = subprocess.run(
+            [TIERSCOPE, "ingest", str(tmp_path / "handed.jsonl"), "--db", str(db)], capture_output=True, text=True
+        ).stdout
+        assert f"another process (pid {holder.process.pid}) does not load the spool" in text
+        assert "the next tierscope command that opens this database loads them first" in text
+    finally:
+        holder.kill()
+    report = subprocess.run(
+        [TIERSCOPE, "report", "--db", str(db), "--json"], capture_output=True, text=True, check=True
+    )
+    assert sum(row["calls"] for row in json.loads(report.stdout)["rows"]) == 50
+    assert "first loaded 2 files waiting in the spool" in report.stderr
+    assert Spool(spool_dir(db)).pending() == []
+    assert stored(db) == expected(first + handed)
 
 
 def test_a_dashboard_takes_the_database_over_and_sigkills_lose_nothing(tmp_path: Path) -> None:
@@ -402,7 +445,8 @@ def test_live_dashboard_owns_the_database_and_refreshes_with_filters_kept(tmp_pa
                 text=True,
                 check=True,
             )
-            assert len(json.loads(handed.stdout)["spooled"]) == 1
+            answer = json.loads(handed.stdout)
+            assert len(answer["spooled"]) == 1 and answer["loaded_by"]["kind"] == "dashboard"
             expect(requests_metric).to_contain_text("80", timeout=30_000)  # no reload: the live panel reran
             assert "task=classification" in page.url and "live=true" in page.url
             expect(page.get_by_text("task types: classification").first).to_be_visible()
@@ -412,6 +456,39 @@ def test_live_dashboard_owns_the_database_and_refreshes_with_filters_kept(tmp_pa
         server.wait(timeout=30)
     wait_until(lambda: database_free(db), what="the killed dashboard to let go of the database")
     assert stored(db) == expected(first + more)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
+def test_sigterm_stops_the_dashboard_with_its_streamlit_process_and_frees_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "calls.duckdb"
+    subprocess.run(
+        [TIERSCOPE, "ingest", str(write(tmp_path / "a.jsonl", records("t", 10))), "--db", str(db)], check=True
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [TIERSCOPE, "dashboard", "--db", str(db), "--port", str(port), "--no-browser"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://{launch.ADDRESS}:{port}"
+    try:
+        assert launch.wait_until_ready(url, server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+            browser.new_page().goto(url)  # the app opens the database for its first session
+            wait_until(lambda: read_advert(db) is not None, timeout=60, what="the dashboard to hold the database")
+            advert = read_advert(db)
+            assert advert is not None and not database_free(db)
+            server.send_signal(signal.SIGTERM)  # the tierscope process only, as a service manager would
+            assert server.wait(timeout=15) == 0  # Streamlit gets 10 s, then it is killed
+            browser.close()
+        wait_until(lambda: database_free(db), timeout=3, what="the database to be free")
+        assert not pid_alive(advert.pid) and not advert_path(db).exists()
+    finally:
+        if server.poll() is None or (advert_path(db).exists() and not database_free(db)):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
 
 
 def test_reader_gate_waits_for_page_queries_and_their_linger_but_no_longer_than_asked() -> None:
