@@ -209,9 +209,9 @@ def serve(db: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[Run
     return running, str(event["url"])
 
 
-def dashboard_owner(db: Path) -> Running:
-    """The dashboard's owner code (open as owner, background ingester) in a process of its own."""
-    running = Running([sys.executable, "-c", DASHBOARD_OWNER, str(db)])
+def dashboard_owner(db: Path, env: dict[str, str] | None = None) -> Running:
+    """The dashboard's owner code (open as owner, background ingester, read endpoint) in a process of its own."""
+    running = Running([sys.executable, "-c", DASHBOARD_OWNER, str(db)], env)
     wait_until(lambda: "owner" in running.lines, what="the dashboard owner to open the database")
     return running
 
