@@ -9,11 +9,13 @@ import datetime as dt
 import gzip
 import json
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.streaming_support import (
     TIERSCOPE,
+    RotatingLog,
     Running,
     dashboard_owner,
     database_free,
@@ -31,7 +34,9 @@ from tests.streaming_support import (
     ledger_duplicates,
     lines,
     litellm_record,
+    post,
     records,
+    serve,
     stored,
     wait_until,
     watch,
@@ -561,3 +566,96 @@ def test_the_ingester_checkpoints_itself_instead_of_inside_a_commit(
         assert api.freshness(con).row(0, named=True)["calls"] == 50
     finally:
         con.close()
+
+
+CRASH_SEED = 20261118
+CRASH_STEPS = 30
+
+
+def unread_ids(events: list[dict[str, Any]]) -> set[str]:
+    """The ids of the lines ``unread`` events report in compressed files (which stay in the folder to be read)."""
+    reported: set[str] = set()
+    for event in events:
+        if event.get("event") == "unread" and event["path"].endswith(".gz"):
+            content = gzip.decompress(Path(event["path"]).read_bytes())[event["start"] : event["end"]]
+            reported |= {json.loads(line)["id"] for line in content.splitlines() if line.strip()}
+    return reported
+
+
+def test_sigkills_of_watch_serve_and_the_dashboard_during_rotations_lose_nothing_silently(tmp_path: Path) -> None:
+    """A log is appended, rotated (renamed, or renamed and compressed), copy-truncated and rewritten while LiteLLM
+    records are posted to `tierscope serve`; `watch`, `serve` and a dashboard owner (its ingester) are SIGKILLed at
+    seeded random moments, each a few times, and restarted. Afterwards every line written and every record posted
+    is in the database exactly once (count, distinct ids, token sums), or, for a line, reported by an `unread`
+    event (a compressed rotation whose tail the watcher never read); none is lost in silence."""
+    rng = random.Random(CRASH_SEED)
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    log = RotatingLog(logs, rng)
+    posted: list[dict[str, Any]] = []
+    kills = {kind: set(rng.sample(range(2, CRASH_STEPS - 2), 3)) for kind in ("watch", "serve")}
+    dashboard_steps = {
+        start: start + rng.randint(2, 4) for start in (rng.randint(2, 6), rng.randint(11, 15), rng.randint(20, 24))
+    }
+    runs = [watch(logs, db, "--batch-bytes", "20000")]
+    receivers = [serve(db)]
+    dashboards: list[Running] = []
+    operations = []
+
+    def deliver(batch: list[dict[str, Any]]) -> None:
+        """Post until acknowledged: a body without an answer is sent again (to a restarted receiver)."""
+        while True:
+            receiver, url = receivers[-1]
+            try:
+                if post(f"{url}/litellm", json.dumps(batch).encode())[0] == 200:
+                    posted.extend(batch)
+                    return
+            except OSError:
+                pass
+            if receiver.process.poll() is not None:
+                receivers.append(serve(db))
+
+    try:
+        for step in range(CRASH_STEPS):
+            timers = []
+            if step in kills["watch"]:
+                timers.append(threading.Timer(rng.uniform(0.0, 0.3), runs[-1].kill))
+            if step in kills["serve"]:
+                timers.append(threading.Timer(rng.uniform(0.0, 0.3), receivers[-1][0].kill))
+            if dashboards and step in dashboard_steps.values():
+                timers.append(threading.Timer(rng.uniform(0.0, 0.3), dashboards[-1].kill))
+            for timer in timers:
+                timer.start()
+            operations.append(log.step())
+            deliver(records(f"post{step}", 30))
+            for timer in timers:
+                timer.join()
+            if runs[-1].process.poll() is not None:
+                runs.append(watch(logs, db, "--batch-bytes", "20000"))
+            if receivers[-1][0].process.poll() is not None:
+                receivers.append(serve(db))
+            if step in dashboard_steps:
+                dashboards.append(dashboard_owner(db))
+            time.sleep(0.1)
+    finally:
+        for running in [*runs, *(receiver for receiver, _ in receivers), *dashboards]:
+            running.settle()
+    final = watch_once(logs, db)
+
+    events = [event for run in runs for event in run.events()] + [
+        json.loads(line) for line in final.stdout.splitlines()
+    ]
+    assert {"rotate", "compress", "copytruncate", "rewrite"} <= set(operations)
+    assert len(runs) == 4 and len(receivers) >= 4 and len(dashboards) == 3  # every process was killed at least 3 times
+    assert any(event["event"] == "spooled" for event in events)  # batches were handed over while a dashboard owned
+    assert any(event["event"] == "restart" for event in events)
+    sent = {record["id"]: record for record in log.written + posted}
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select request_id, input_tokens, output_tokens from calls").fetchall()
+    loaded = {request_id for request_id, _, _ in rows}
+    assert len(rows) == len(loaded)  # never twice
+    assert loaded <= set(sent)
+    missing = set(sent) - loaded
+    assert missing <= unread_ids(events)  # never lost without an unread event
+    assert not {record["id"] for record in posted} & missing
+    assert stored(db) == expected(record for request_id, record in sent.items() if request_id in loaded)

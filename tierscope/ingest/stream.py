@@ -21,8 +21,9 @@ first KiB and of the KiB just before the offset. So:
   and count) for a file that was truncated, replaced, removed or moved out of the folder after the watcher saw
   bytes it had not read yet, and for a compressed file (``.gz``, ``.bz2``, ``.xz``; never followed) whose content
   is a known file's with bytes past that file's committed offset (rotated and compressed before its tail was read,
-  even while the watcher was down). A compressed file so examined gets an offset of its own (its uncompressed
-  length), so it is reported once.
+  even while the watcher was down), or, when it appeared after the folder was first watched (the time is kept with
+  the copy of the offsets), that holds nothing known: all of it. A compressed file so examined gets an offset of its
+  own (its uncompressed length), so it is reported once.
 
 Ownership (DESIGN §7): the watcher writes the database itself when it can open it, and then also drains the spool
 (so ``tierscope serve`` + ``tierscope watch`` works without a dashboard) and answers other tierscope processes'
@@ -296,6 +297,8 @@ class Watcher:
         self.price_book = load_price_book(options.prices)
         self.routing = load_routing(options.routing)
         self.work_dir = Path(tempfile.mkdtemp(prefix="tierscope-watch-"))
+        # A compressed file that appeared since then and holds nothing known was never read by a watcher.
+        self.since_ns = self._read_state()[0] or time.time_ns()
 
     # Ownership -------------------------------------------------------------------------------------------------
 
@@ -387,19 +390,26 @@ class Watcher:
             }
         )
 
-    def _load_handoff_state(self) -> dict[Identity, FileOffset]:
+    def _read_state(self) -> tuple[int | None, dict[Identity, FileOffset]]:
+        """Since when the folder is watched (ns), and the copy of the offsets."""
         try:
-            rows = json.loads(self.handoff_state.read_text(encoding="utf-8"))
+            state = json.loads(self.handoff_state.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return {}
-        offsets = [FileOffset(**row) for row in rows]
-        return {offset.identity: offset for offset in offsets}
+            return None, {}
+        if isinstance(state, list):  # written before the watching time was kept
+            state = {"watching_since_ns": None, "offsets": state}
+        offsets = [FileOffset(**row) for row in state["offsets"]]
+        return state["watching_since_ns"], {offset.identity: offset for offset in offsets}
+
+    def _load_handoff_state(self) -> dict[Identity, FileOffset]:
+        return self._read_state()[1]
 
     def _save_handoff_state(self) -> None:
         self.spool.ensure()
         temporary = self.handoff_state.with_name(self.handoff_state.name + ".tmp")
         with temporary.open("w", encoding="utf-8") as handle:
-            json.dump([asdict(offset) for offset in self.offsets.values()], handle)
+            offsets = [asdict(offset) for offset in self.offsets.values()]
+            json.dump({"watching_since_ns": self.since_ns, "offsets": offsets}, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.handoff_state)
@@ -542,7 +552,8 @@ class Watcher:
         if own is not None and own in self._sources(head, excluded=(-1, -1)):
             return  # examined before, by this run or an earlier one
         candidates = self._sources(head, excluded=entry.identity)
-        if not candidates:
+        unknown_before = entry.mtime_ns < self.since_ns  # there before the folder was watched: not the watcher's
+        if not candidates and unknown_before:
             return
         try:
             with opener(entry.path) as stream:
@@ -575,6 +586,10 @@ class Watcher:
                     length,
                     f"hold lines of {source.path} that were never read (compressed files are not followed)",
                 )
+        elif unknown_before:
+            return
+        elif length:  # written while the folder was watched, compressed before any of it was read
+            self._report(entry.path, 0, length, "were never read (compressed files are not followed)")
         span = min(length, FINGERPRINT_BYTES)
         self._record([FileOffset(*entry.identity, str(entry.path), length, fingerprint(head[:span], tails[length]))])
 
@@ -745,6 +760,8 @@ class Watcher:
                 f"{self.options.batch_bytes:,} bytes every {self.options.interval:g}s",
             }
         )
+        if not self.handoff_state.exists():
+            self._save_handoff_state()  # from now on the folder is watched
         try:
             while not stop.is_set():
                 more = self.cycle(stop)
