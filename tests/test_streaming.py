@@ -179,17 +179,22 @@ def test_a_file_renamed_out_of_the_patterns_while_the_watcher_is_down_is_still_r
 def test_a_tail_rotated_into_a_compressed_file_is_reported_unread_once(tmp_path: Path) -> None:
     """1,000 lines appended after the last commit, then the file is rotated and gzipped (the original removed)
     while the watcher is down: compressed files are not followed, so the watcher names the file and the exact
-    bytes it did not load, once."""
+    bytes it did not load, once; so for a compressed file written since the folder is watched that it never saw,
+    but not for one that was there before."""
     logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
     logs.mkdir()
     app, first, tail = logs / "app.jsonl", records("read", 10), records("tail", 1000)
+    (logs / "archive.jsonl.gz").write_bytes(gzip.compress(lines(records("archived", 5))))  # before any watching
     append(app, lines(first))
     watch_once(logs, db)
     append(app, lines(tail))
     with app.open("rb") as source, gzip.open(logs / "app.jsonl.1.gz", "wb") as target:
         shutil.copyfileobj(source, target)
     app.unlink()
-    [unread] = events_of(watch_once(logs, db), "unread")
+    unseen = lines(records("unseen", 7))  # written and compressed while no watcher ran: nothing known of it
+    (logs / "other.jsonl.gz").write_bytes(gzip.compress(unseen))
+    unread, whole = sorted(events_of(watch_once(logs, db), "unread"), key=lambda event: event["path"])
+    assert (whole["path"], whole["start"], whole["end"]) == (str(logs / "other.jsonl.gz"), 0, len(unseen))
     content = gzip.decompress((logs / "app.jsonl.1.gz").read_bytes())
     assert (unread["path"], unread["start"], unread["end"]) == (
         str(logs / "app.jsonl.1.gz"),
