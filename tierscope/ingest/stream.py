@@ -50,6 +50,7 @@ import tempfile
 import threading
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -71,6 +72,8 @@ FINGERPRINT_BYTES = 1024
 # A line longer than this is taken as it is (the reader quarantines it) rather than waited for.
 MAX_LINE_BYTES = 64 << 20
 FALLBACK_FORMAT = "generic"
+# Offsets of files whose inode now belongs to another file, kept to recognise their compressed copies.
+RETIRED_OFFSETS = 4096
 # Compressed files are never followed (they do not grow); those Python opens are examined for unread content.
 DECOMPRESSORS: dict[str, Callable[[Path], io.BufferedIOBase]] = {
     ".gz": gzip.GzipFile,
@@ -290,6 +293,7 @@ class Watcher:
         self.foreign: dict[Identity, int] = {}  # unmatched files that are no copy of a known one, by size
         # Compressed copies of a file still in the folder (looked at again once that file is gone).
         self.deferred: dict[Identity, Identity] = {}
+        self.retired: deque[FileOffset] = deque(maxlen=RETIRED_OFFSETS)
         self.mode = ""
         self.failed: set[Identity] = set()
         self.next_attempt = 0.0
@@ -506,8 +510,9 @@ class Watcher:
         self.foreign[entry.identity] = entry.size
         return None
 
-    def _sources(self, head: bytes, excluded: Identity) -> list[FileOffset]:
-        """Known offsets (furthest first) whose file started with ``head``, the first KiB of another file."""
+    def _sources(self, head: bytes) -> list[FileOffset]:
+        """Known offsets (furthest first, retired ones too) whose file started with ``head``, another file's first
+        KiB."""
         digests: dict[int, str] = {}
 
         def starts_alike(offset: FileOffset) -> bool:
@@ -520,8 +525,8 @@ class Watcher:
 
         found = [
             offset
-            for offset in self.offsets.values()
-            if offset.committed_offset > 0 and offset.identity != excluded and starts_alike(offset)
+            for offset in (*self.offsets.values(), *self.retired)
+            if offset.committed_offset > 0 and starts_alike(offset)
         ]
         return sorted(found, key=lambda offset: -offset.committed_offset)
 
@@ -531,7 +536,7 @@ class Watcher:
             with entry.path.open("rb") as handle:
                 descriptor = handle.fileno()
                 size = os.fstat(descriptor).st_size
-                candidates = self._sources(os.pread(descriptor, FINGERPRINT_BYTES, 0), entry.identity)
+                candidates = self._sources(os.pread(descriptor, FINGERPRINT_BYTES, 0))
                 return next((offset for offset in candidates if continues(descriptor, size, offset)), None)
         except OSError:
             return None
@@ -549,9 +554,9 @@ class Watcher:
         except DECOMPRESSION_ERRORS:
             return  # still being written (looked at again once it changes), or not a compressed file after all
         own = self.offsets.get(entry.identity)
-        if own is not None and own in self._sources(head, excluded=(-1, -1)):
+        candidates = self._sources(head)
+        if own is not None and own in candidates:
             return  # examined before, by this run or an earlier one
-        candidates = self._sources(head, excluded=entry.identity)
         unknown_before = entry.mtime_ns < self.since_ns  # there before the folder was watched: not the watcher's
         if not candidates and unknown_before:
             return
@@ -591,6 +596,7 @@ class Watcher:
         elif length:  # written while the folder was watched, compressed before any of it was read
             self._report(entry.path, 0, length, "were never read (compressed files are not followed)")
         span = min(length, FINGERPRINT_BYTES)
+        self._retire(entry.identity)
         self._record([FileOffset(*entry.identity, str(entry.path), length, fingerprint(head[:span], tails[length]))])
 
     @staticmethod
@@ -603,6 +609,12 @@ class Watcher:
                 return continues(handle.fileno(), os.fstat(handle.fileno()).st_size, offset)
         except OSError:
             return False
+
+    def _retire(self, identity: Identity) -> None:
+        """Keep the offset of a file whose identity (a reused inode) now belongs to another one: its compressed copy
+        is still matched with it in this run."""
+        if identity in self.offsets:
+            self.retired.append(self.offsets[identity])
 
     def _report_unread(self, identity: Identity, path: Path, size: int, why: str) -> None:
         """Report the bytes of a known file seen but not read (beyond what a copy of it holds), if any."""
@@ -647,6 +659,7 @@ class Watcher:
                 }
             )
             self._report_unread(batch.identity, batch.path, seen, f"were {batch.restarted} before they were read")
+            self._retire(batch.identity)
             if not batch.data:
                 self._record([batch.offset()])
         if not batch.data:
