@@ -106,7 +106,11 @@ def open_database(
             held,
         ) from error
     if path != ":memory:":
-        load_spool(args, con, path)
+        try:
+            load_spool(args, con, path)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 

@@ -255,7 +255,6 @@ class WatchOptions:
     source_format: str | None = None
     batch_bytes: int = DEFAULT_BATCH_BYTES
     interval: float = DEFAULT_INTERVAL_SECONDS
-    serve_reads: bool = True
 
 
 def _now() -> dt.datetime:
@@ -367,18 +366,17 @@ class Watcher:
                 "message": f"loading into {self.options.db_path}; draining the spool {self.options.spool}",
             }
         )
-        if self.options.serve_reads:
-            try:
-                self.endpoint = OwnerEndpoint.start(
-                    self.con,
-                    self.options.db_path,
-                    KIND_WATCH,
-                    self.options.interval,
-                    self.options.prices,
-                    self.options.routing,
-                )
-            except OSError as error:
-                self.report({"event": "error", "message": f"other tierscope commands cannot read meanwhile: {error}"})
+        try:
+            self.endpoint = OwnerEndpoint.start(
+                self.con,
+                self.options.db_path,
+                KIND_WATCH,
+                self.options.interval,
+                self.options.prices,
+                self.options.routing,
+            )
+        except OSError as error:
+            self.report({"event": "error", "message": f"other tierscope commands cannot read meanwhile: {error}"})
 
     def _enter_handoff(self, reason: str) -> None:
         if self.mode == "handoff":

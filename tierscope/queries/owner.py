@@ -55,6 +55,7 @@ ROWS_PER_BATCH = 100_000
 START_SECONDS = 10.0
 # How long a closing owner lets running queries finish before it interrupts them (its connection closes next).
 CLOSE_GRACE_SECONDS = 5.0
+INTERRUPTED_SECONDS = 1.0
 CLIENT_TIMEOUT_SECONDS = 300.0
 COPY_SOURCE = "owner_rows"
 
@@ -192,9 +193,9 @@ class _Queries:
             self.running.add(cursor)
         try:
             statements = cursor.extract_statements(sql)
-            others = [str(statement.type).rsplit(".", 1)[-1] for statement in statements]
-            if not statements or set(others) != {"SELECT"}:
-                raise Refused(f"only SELECT statements are answered here, not {', '.join(others) or 'nothing'}")
+            if not statements or any(statement.type != duckdb.StatementType.SELECT for statement in statements):
+                kinds = ", ".join(statement.type.name for statement in statements) or "nothing"
+                raise Refused(f"only SELECT statements are answered here, not {kinds}")
             if not isinstance(parameters, dict) and len(statements) > 1:
                 raise Refused("positional parameters bind one statement only")
             cursor.execute("set enable_progress_bar_print = false")
@@ -229,7 +230,8 @@ class _Queries:
         cursor.close()
 
     def interrupt(self, grace: float) -> None:
-        """Let running queries finish for ``grace`` seconds, then interrupt them and wait until they let go."""
+        """Let running queries finish for ``grace`` seconds, then interrupt them and wait (a moment) until they let
+        go."""
         deadline = time.monotonic() + grace
         while self.running and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -237,7 +239,7 @@ class _Queries:
             left = list(self.running)
         for cursor in left:
             cursor.interrupt()
-        while self.running and time.monotonic() < deadline + grace:
+        while self.running and time.monotonic() < deadline + INTERRUPTED_SECONDS:
             time.sleep(0.05)
 
 
@@ -396,6 +398,8 @@ def _copy_parts(query: str) -> tuple[str, str]:
     strings and comments do not count)."""
     depth, opened = 0, -1
     tokens = duckdb.tokenize(query)
+    if len(tokens) < 2 or tokens[1][1] != duckdb.token_type.operator or query[tokens[1][0]] != "(":
+        raise Refused("a COPY is run for the reader only in the form COPY (<query>) TO ...")
     for index, (position, kind) in enumerate(tokens):
         if kind != duckdb.token_type.operator:
             continue
@@ -463,7 +467,7 @@ class OwnerClient:
     def execute(self, query: str, parameters: object = None) -> OwnerClient:
         """Run ``query`` (SELECT statements at the owner; a ``COPY (query) TO ...`` here on the owner's rows)."""
         statements = self._local.extract_statements(query)
-        kinds = {str(statement.type).rsplit(".", 1)[-1] for statement in statements}
+        kinds = {statement.type.name for statement in statements}
         if kinds == {"SELECT"}:
             self._result = self._post(query, parameters)
             return self
