@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import queue
+import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -178,6 +181,12 @@ class Running:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=WAIT_SECONDS)
 
+    def settle(self) -> None:
+        """SIGKILL it if it still runs, and collect the rest of its output."""
+        if self.process.poll() is None:
+            self.kill()
+        self._reader.join(timeout=5)
+
     def stop(self) -> int:
         """SIGTERM, then wait for the exit status."""
         if self.process.poll() is None:
@@ -209,9 +218,9 @@ def serve(db: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[Run
     return running, str(event["url"])
 
 
-def dashboard_owner(db: Path) -> Running:
-    """The dashboard's owner code (open as owner, background ingester) in a process of its own."""
-    running = Running([sys.executable, "-c", DASHBOARD_OWNER, str(db)])
+def dashboard_owner(db: Path, env: dict[str, str] | None = None) -> Running:
+    """The dashboard's owner code (open as owner, background ingester, read endpoint) in a process of its own."""
+    running = Running([sys.executable, "-c", DASHBOARD_OWNER, str(db)], env)
     wait_until(lambda: "owner" in running.lines, what="the dashboard owner to open the database")
     return running
 
@@ -234,3 +243,59 @@ def health(url: str) -> dict[str, Any]:
     with urllib.request.urlopen(f"{url}/health", timeout=WAIT_SECONDS) as response:
         answer: dict[str, Any] = json.loads(response.read())
         return answer
+
+
+class RotatingLog:
+    """An application's log in a folder, written as logging setups do: appended, rotated (renamed, optionally
+    compressed), copy-truncated and rewritten. Every record written is kept, with unique ids."""
+
+    OPERATIONS = ("append", "append", "append", "append", "rotate", "compress", "copytruncate", "rewrite")
+
+    def __init__(self, folder: Path, rng: random.Random, per_write: int = 40) -> None:
+        self.folder = folder
+        self.rng = rng
+        self.per_write = per_write
+        self.current = folder / "app.jsonl"
+        self.written: list[dict[str, Any]] = []
+        self.rotations = 0
+
+    def _next(self) -> list[dict[str, Any]]:
+        batch = records("line", self.per_write, start=len(self.written))
+        self.written.extend(batch)
+        return batch
+
+    def _append(self, path: Path) -> None:
+        with path.open("ab") as handle:
+            handle.write(lines(self._next()))
+
+    def _rotated(self) -> Path:
+        self.rotations += 1
+        return self.folder / f"app.jsonl.{self.rotations}"
+
+    def step(self) -> str:
+        """One operation, chosen by the seeded generator; returns its name."""
+        operation = self.rng.choice(self.OPERATIONS)
+        if operation == "rotate" and self.current.exists():  # renamed; the writer still finishes a line into it
+            rotated = self._rotated()
+            os.rename(self.current, rotated)
+            self._append(rotated)
+        elif operation == "compress" and self.current.exists():  # renamed, then compressed (the original removed)
+            rotated = self._rotated()
+            os.rename(self.current, rotated)
+            with rotated.open("rb") as source, gzip.open(f"{rotated}.gz", "wb") as target:
+                shutil.copyfileobj(source, target)
+            rotated.unlink()
+        elif operation == "copytruncate" and self.current.exists():
+            shutil.copyfile(self.current, self._rotated())
+            with self.current.open("r+b") as handle:
+                handle.truncate(0)
+        elif operation == "rewrite" and self.current.exists():  # the same lines, the first KiB kept, the rest moved
+            kept = self.current.read_bytes().splitlines(keepends=True)
+            head = next((index for index in range(len(kept)) if len(b"".join(kept[: index + 1])) > 1024), len(kept))
+            rest = kept[head + 1 :]
+            self.rng.shuffle(rest)
+            with self.current.open("r+b") as handle:
+                handle.truncate(0)
+                handle.write(b"".join(kept[: head + 1] + rest))
+        self._append(self.current)
+        return operation

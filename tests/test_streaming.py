@@ -6,11 +6,16 @@ Every test compares what reached the database (calls, distinct ids, token sums) 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
+import random
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.streaming_support import (
     TIERSCOPE,
+    RotatingLog,
     Running,
     dashboard_owner,
     database_free,
@@ -28,7 +34,9 @@ from tests.streaming_support import (
     ledger_duplicates,
     lines,
     litellm_record,
+    post,
     records,
+    serve,
     stored,
     wait_until,
     watch,
@@ -44,8 +52,16 @@ from tierscope.ingest.spool import Spool, spool_dir
 from tierscope.ingest.stream import read_batch
 from tierscope.queries import api
 from tierscope.queries.db import connect
+from tierscope.queries.owner import advert_path, pid_alive, read_advert
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Holds a database the way any other process can: open, and no spool loading, no endpoint.
+HOLD_DATABASE = (
+    "import sys, duckdb, threading\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "print('held', flush=True)\n"
+    "threading.Event().wait()\n"
+)
 
 
 def free_port() -> int:
@@ -139,6 +155,124 @@ def test_a_replaced_file_on_a_reused_identity_is_read_from_zero(tmp_path: Path) 
     assert again is not None and (again.start, again.restarted) == (0, "replaced")
 
 
+def events_of(done: subprocess.CompletedProcess[str], kind: str) -> list[dict[str, Any]]:
+    return [event for event in map(json.loads, done.stdout.splitlines()) if event["event"] == kind]
+
+
+def test_a_file_renamed_out_of_the_patterns_while_the_watcher_is_down_is_still_read(tmp_path: Path) -> None:
+    """The watcher saw app.jsonl (only half a line in it yet) and stopped; the file got its lines and was renamed
+    to a name no pattern matches. It is followed by identity: 4,000 of 4,000 lines loaded."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    sent = records("old", 4000)
+    data = lines(sent)
+    app = logs / "app.jsonl"
+    append(app, data[:100])
+    assert events_of(watch_once(logs, db), "loaded") == []
+    append(app, data[100:])
+    os.rename(app, logs / "app.old")
+    again = watch_once(logs, db)
+    assert [(event["path"], event["loaded"]) for event in events_of(again, "loaded")] == [(str(logs / "app.old"), 4000)]
+    assert stored(db) == expected(sent)
+
+
+def test_a_tail_rotated_into_a_compressed_file_is_reported_unread_once(tmp_path: Path) -> None:
+    """1,000 lines appended after the last commit, then the file is rotated and gzipped (the original removed)
+    while the watcher is down: compressed files are not followed, so the watcher names the file and the exact
+    bytes it did not load, once; so for a compressed file written since the folder is watched that it never saw,
+    but not for one that was there before."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    app, first, tail = logs / "app.jsonl", records("read", 10), records("tail", 1000)
+    (logs / "archive.jsonl.gz").write_bytes(gzip.compress(lines(records("archived", 5))))  # before any watching
+    append(app, lines(first))
+    watch_once(logs, db)
+    append(app, lines(tail))
+    with app.open("rb") as source, gzip.open(logs / "app.jsonl.1.gz", "wb") as target:
+        shutil.copyfileobj(source, target)
+    app.unlink()
+    unseen = lines(records("unseen", 7))  # written and compressed while no watcher ran: nothing known of it
+    (logs / "other.jsonl.gz").write_bytes(gzip.compress(unseen))
+    unread, whole = sorted(events_of(watch_once(logs, db), "unread"), key=lambda event: event["path"])
+    assert (whole["path"], whole["start"], whole["end"]) == (str(logs / "other.jsonl.gz"), 0, len(unseen))
+    content = gzip.decompress((logs / "app.jsonl.1.gz").read_bytes())
+    assert (unread["path"], unread["start"], unread["end"]) == (
+        str(logs / "app.jsonl.1.gz"),
+        len(lines(first)),
+        len(content),
+    )
+    assert unread["bytes"] == len(lines(tail))
+    assert content[unread["start"] : unread["end"]] == lines(tail)
+    assert stored(db) == expected(first)
+    assert events_of(watch_once(logs, db), "unread") == []  # reported once
+
+
+def test_a_file_rewritten_with_the_same_first_kib_is_read_again_from_the_start(tmp_path: Path) -> None:
+    """Truncated and written again: the same first lines (more than a KiB), then other ones, longer than the
+    committed offset. The bytes before the offset differ, so the file is read from 0, and all 985 new lines load."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    app, kept, before, after = logs / "app.jsonl", records("same", 15), records("before", 985), records("after", 985)
+    assert len(lines(kept)) > 1024
+    append(app, lines(kept + before))
+    watch_once(logs, db)
+    committed = app.stat().st_size
+    with app.open("r+b") as handle:
+        handle.truncate(0)
+    append(app, lines(kept + [{**record, "id": f"rewritten-{record['id']}"} for record in after]))
+    assert app.stat().st_size > committed
+    again = watch_once(logs, db)
+    assert [(event["path"], event["reason"]) for event in events_of(again, "restart")] == [(str(app), "replaced")]
+    assert stored(db, "rewritten-") == expected([{**record, "id": f"rewritten-{record['id']}"} for record in after])
+    assert stored(db) == expected(kept + before + [{**record, "id": f"rewritten-{record['id']}"} for record in after])
+
+
+def test_a_copytruncate_copy_continues_where_the_file_was_committed(tmp_path: Path) -> None:
+    """copytruncate: the lines not read yet are only in the copy; the copy is read from the offset its original
+    was committed at (not from 0), so every line loads once and none is read twice."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    app, first, late, new = logs / "app.jsonl", records("c", 20), records("late", 30), records("new", 5)
+    append(app, lines(first))
+    watch_once(logs, db)
+    append(app, lines(late))
+    shutil.copyfile(app, logs / "app.jsonl.1")
+    with app.open("r+b") as handle:
+        handle.truncate(0)
+    append(app, lines(new))
+    again = watch_once(logs, db)
+    assert {(event["path"], event["start"]) for event in events_of(again, "loaded")} == {
+        (str(logs / "app.jsonl.1"), len(lines(first))),
+        (str(app), 0),
+    }
+    assert stored(db) == expected(first + late + new)
+    assert ledger_duplicates(db) == 0
+
+
+def test_bytes_seen_but_not_read_when_a_file_is_removed_are_reported(tmp_path: Path) -> None:
+    """A running watcher has seen a line being written (no line break yet); the file is removed: the watcher says
+    which bytes of which file it never loaded."""
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    app, complete = logs / "app.jsonl", lines(records("w", 3))
+    partial = lines(records("cut", 1))[:-40]
+    append(app, complete + partial)
+    watcher = watch(logs, db)
+    try:
+        wait_until(lambda: watcher.loaded() == 3, what="the complete lines")
+        time.sleep(0.3)  # a few passes see the unfinished line
+        app.unlink()
+        unread = watcher.wait_for_event(lambda event: event.get("event") == "unread")
+    finally:
+        assert watcher.stop() == 0
+    assert (unread["path"], unread["start"], unread["end"], unread["bytes"]) == (
+        str(app),
+        len(complete),
+        len(complete) + len(partial),
+        len(partial),
+    )
+
+
 def kill_after_a_commit(watcher: Running, logs: Path, db: Path) -> Running:
     """SIGKILL the watcher once it has committed something, and start another."""
     wait_until(lambda: watcher.loaded() > 0, what="a committed batch")
@@ -177,6 +311,7 @@ def test_ingest_hands_files_to_the_spool_while_a_watcher_holds_the_database(tmp_
             [TIERSCOPE, "ingest", str(exported), "--db", str(db)], capture_output=True, text=True, check=True
         ).stdout
         assert "is in use" in handed and "handed 1 file to the spool" in handed
+        assert f"tierscope watch (pid {watcher.process.pid}) loads them within about a second" in handed
         wait_until(lambda: watcher.loaded() == 40, what="the watcher to load the spooled file")
         assert Spool(spool_dir(db)).pending() == []
     finally:
@@ -185,6 +320,39 @@ def test_ingest_hands_files_to_the_spool_while_a_watcher_holds_the_database(tmp_
     with duckdb.connect(str(db), read_only=True) as con:
         [(source,)] = con.execute("select source from ingests where loaded = 40").fetchall()
     assert source.startswith("spool:") and source.endswith(".auto.file.export.jsonl")
+
+
+def test_files_handed_over_to_a_holder_that_does_not_load_the_spool_load_with_the_next_command(tmp_path: Path) -> None:
+    """A process that is neither a dashboard nor a watcher holds the database: `ingest` says that the next tierscope
+    command loads the files, and `report` (a read) does, before it answers."""
+    db, first, handed = tmp_path / "calls.duckdb", records("first", 20), records("handed", 30)
+    subprocess.run([TIERSCOPE, "ingest", str(write(tmp_path / "first.jsonl", first)), "--db", str(db)], check=True)
+    holder = Running([sys.executable, "-c", HOLD_DATABASE, str(db)])
+    try:
+        wait_until(lambda: "held" in holder.lines, what="the database to be held")
+        done = subprocess.run(
+            [TIERSCOPE, "ingest", str(write(tmp_path / "handed.jsonl", handed)), "--db", str(db), "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        answer = json.loads(done.stdout)
+        assert answer["loaded_by"] == {"kind": "next_command", "pid": None, "within_seconds": None}
+        assert (answer["loaded"], len(answer["spooled"])) == (0, 1)
+        text = subprocess.run(
+            [TIERSCOPE, "ingest", str(tmp_path / "handed.jsonl"), "--db", str(db)], capture_output=True, text=True
+        ).stdout
+        assert f"another process (pid {holder.process.pid}) does not load the spool" in text
+        assert "the next tierscope command that opens this database loads them first" in text
+    finally:
+        holder.kill()
+    report = subprocess.run(
+        [TIERSCOPE, "report", "--db", str(db), "--json"], capture_output=True, text=True, check=True
+    )
+    assert sum(row["calls"] for row in json.loads(report.stdout)["rows"]) == 50
+    assert "first loaded 2 files waiting in the spool" in report.stderr
+    assert Spool(spool_dir(db)).pending() == []
+    assert stored(db) == expected(first + handed)
 
 
 def test_a_dashboard_takes_the_database_over_and_sigkills_lose_nothing(tmp_path: Path) -> None:
@@ -287,7 +455,8 @@ def test_live_dashboard_owns_the_database_and_refreshes_with_filters_kept(tmp_pa
                 text=True,
                 check=True,
             )
-            assert len(json.loads(handed.stdout)["spooled"]) == 1
+            answer = json.loads(handed.stdout)
+            assert len(answer["spooled"]) == 1 and answer["loaded_by"]["kind"] == "dashboard"
             expect(requests_metric).to_contain_text("80", timeout=30_000)  # no reload: the live panel reran
             assert "task=classification" in page.url and "live=true" in page.url
             expect(page.get_by_text("task types: classification").first).to_be_visible()
@@ -297,6 +466,39 @@ def test_live_dashboard_owns_the_database_and_refreshes_with_filters_kept(tmp_pa
         server.wait(timeout=30)
     wait_until(lambda: database_free(db), what="the killed dashboard to let go of the database")
     assert stored(db) == expected(first + more)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
+def test_sigterm_stops_the_dashboard_with_its_streamlit_process_and_frees_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "calls.duckdb"
+    subprocess.run(
+        [TIERSCOPE, "ingest", str(write(tmp_path / "a.jsonl", records("t", 10))), "--db", str(db)], check=True
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [TIERSCOPE, "dashboard", "--db", str(db), "--port", str(port), "--no-browser"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://{launch.ADDRESS}:{port}"
+    try:
+        assert launch.wait_until_ready(url, server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+            browser.new_page().goto(url)  # the app opens the database for its first session
+            wait_until(lambda: read_advert(db) is not None, timeout=60, what="the dashboard to hold the database")
+            advert = read_advert(db)
+            assert advert is not None and not database_free(db)
+            server.send_signal(signal.SIGTERM)  # the tierscope process only, as a service manager would
+            assert server.wait(timeout=15) == 0  # Streamlit gets 10 s, then it is killed
+            browser.close()
+        wait_until(lambda: database_free(db), timeout=3, what="the database to be free")
+        assert not pid_alive(advert.pid) and not advert_path(db).exists()
+    finally:
+        if server.poll() is None or (advert_path(db).exists() and not database_free(db)):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
 
 
 def test_reader_gate_waits_for_page_queries_and_their_linger_but_no_longer_than_asked() -> None:
@@ -369,3 +571,96 @@ def test_the_ingester_checkpoints_itself_instead_of_inside_a_commit(
         assert api.freshness(con).row(0, named=True)["calls"] == 50
     finally:
         con.close()
+
+
+CRASH_SEED = 20261118
+CRASH_STEPS = 30
+
+
+def unread_ids(events: list[dict[str, Any]]) -> set[str]:
+    """The ids of the lines ``unread`` events report in compressed files (which stay in the folder to be read)."""
+    reported: set[str] = set()
+    for event in events:
+        if event.get("event") == "unread" and event["path"].endswith(".gz"):
+            content = gzip.decompress(Path(event["path"]).read_bytes())[event["start"] : event["end"]]
+            reported |= {json.loads(line)["id"] for line in content.splitlines() if line.strip()}
+    return reported
+
+
+def test_sigkills_of_watch_serve_and_the_dashboard_during_rotations_lose_nothing_silently(tmp_path: Path) -> None:
+    """A log is appended, rotated (renamed, or renamed and compressed), copy-truncated and rewritten while LiteLLM
+    records are posted to `tierscope serve`; `watch`, `serve` and a dashboard owner (its ingester) are SIGKILLed at
+    seeded random moments, each a few times, and restarted. Afterwards every line written and every record posted
+    is in the database exactly once (count, distinct ids, token sums), or, for a line, reported by an `unread`
+    event (a compressed rotation whose tail the watcher never read); none is lost in silence."""
+    rng = random.Random(CRASH_SEED)
+    logs, db = tmp_path / "logs", tmp_path / "calls.duckdb"
+    logs.mkdir()
+    log = RotatingLog(logs, rng)
+    posted: list[dict[str, Any]] = []
+    kills = {kind: set(rng.sample(range(2, CRASH_STEPS - 2), 3)) for kind in ("watch", "serve")}
+    dashboard_steps = {
+        start: start + rng.randint(2, 4) for start in (rng.randint(2, 6), rng.randint(11, 15), rng.randint(20, 24))
+    }
+    runs = [watch(logs, db, "--batch-bytes", "20000")]
+    receivers = [serve(db)]
+    dashboards: list[Running] = []
+    operations = []
+
+    def deliver(batch: list[dict[str, Any]]) -> None:
+        """Post until acknowledged: a body without an answer is sent again (to a restarted receiver)."""
+        while True:
+            receiver, url = receivers[-1]
+            try:
+                if post(f"{url}/litellm", json.dumps(batch).encode())[0] == 200:
+                    posted.extend(batch)
+                    return
+            except OSError:
+                pass
+            if receiver.process.poll() is not None:
+                receivers.append(serve(db))
+
+    try:
+        for step in range(CRASH_STEPS):
+            timers = []
+            if step in kills["watch"]:
+                timers.append(threading.Timer(rng.uniform(0.0, 0.3), runs[-1].kill))
+            if step in kills["serve"]:
+                timers.append(threading.Timer(rng.uniform(0.0, 0.3), receivers[-1][0].kill))
+            if dashboards and step in dashboard_steps.values():
+                timers.append(threading.Timer(rng.uniform(0.0, 0.3), dashboards[-1].kill))
+            for timer in timers:
+                timer.start()
+            operations.append(log.step())
+            deliver(records(f"post{step}", 30))
+            for timer in timers:
+                timer.join()
+            if runs[-1].process.poll() is not None:
+                runs.append(watch(logs, db, "--batch-bytes", "20000"))
+            if receivers[-1][0].process.poll() is not None:
+                receivers.append(serve(db))
+            if step in dashboard_steps:
+                dashboards.append(dashboard_owner(db))
+            time.sleep(0.1)
+    finally:
+        for running in [*runs, *(receiver for receiver, _ in receivers), *dashboards]:
+            running.settle()
+    final = watch_once(logs, db)
+
+    events = [event for run in runs for event in run.events()] + [
+        json.loads(line) for line in final.stdout.splitlines()
+    ]
+    assert {"rotate", "compress", "copytruncate", "rewrite"} <= set(operations)
+    assert len(runs) == 4 and len(receivers) >= 4 and len(dashboards) == 3  # every process was killed at least 3 times
+    assert any(event["event"] == "spooled" for event in events)  # batches were handed over while a dashboard owned
+    assert any(event["event"] == "restart" for event in events)
+    sent = {record["id"]: record for record in log.written + posted}
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select request_id, input_tokens, output_tokens from calls").fetchall()
+    loaded = {request_id for request_id, _, _ in rows}
+    assert len(rows) == len(loaded)  # never twice
+    assert loaded <= set(sent)
+    missing = set(sent) - loaded
+    assert missing <= unread_ids(events)  # never lost without an unread event
+    assert not {record["id"] for record in posted} & missing
+    assert stored(db) == expected(record for request_id, record in sent.items() if request_id in loaded)

@@ -9,9 +9,10 @@ import argparse
 import datetime as dt
 import json
 import signal
+import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from tierscope.errors import UserError
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from tierscope.queries.api import Scope
+    from tierscope.queries.owner import Advert, Holder
 
 
 class CliError(UserError):
@@ -27,6 +29,10 @@ class CliError(UserError):
 
 class DatabaseBusy(CliError):
     """Another process (a dashboard, ``tierscope watch``, another command) holds the database's write lock."""
+
+    def __init__(self, message: str, holder: Holder) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 def add_database_options(parser: argparse.ArgumentParser) -> None:
@@ -67,22 +73,94 @@ def scope(args: argparse.Namespace) -> Scope:
     )
 
 
-def open_database(args: argparse.Namespace, *, must_exist: bool, rebuild: bool = False) -> duckdb.DuckDBPyConnection:
-    """The command's database, opened read-write with its config; a missing one is an error unless it may be
-    created; one held by another process is :class:`DatabaseBusy`."""
+def open_database(
+    args: argparse.Namespace, *, must_exist: bool, rebuild: bool = False, writes: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """The command's database, opened read-write with its config, after loading what waits in its spool; a missing
+    one is an error unless it may be created.
+
+    When another process holds it: a command that only reads (not ``writes``, no ``rebuild``) reads through the
+    endpoint that process advertises (a dashboard, ``tierscope watch``: ``queries/owner.py``); otherwise, or without
+    an endpoint, :class:`DatabaseBusy` names the holder."""
     import duckdb
 
+    from tierscope.queries import owner
     from tierscope.queries.db import connect, resolve_db_path
 
     path = resolve_db_path(args.db)
     if must_exist and path != ":memory:" and not Path(path).exists():
         raise CliError(f"no database at {path}; load logs first: tierscope ingest PATH --db {path}")
     try:
-        return connect(path, args.prices, args.routing, rebuild=rebuild)
+        con = connect(path, args.prices, args.routing, rebuild=rebuild)
     except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise DatabaseBusy(f"{path} is in use by another tierscope process: {error}") from error
+        if not owner.is_lock_error(error):
+            raise
+        held = owner.holder(path, error)
+        if held.advert is not None and not (writes or rebuild):
+            return read_through_owner(args, path, held.advert)
+        if held.advert is None:
+            raise DatabaseBusy(f"{path} is in use by {held}: {error}", held) from error
+        raise DatabaseBusy(
+            f"{path} is held by {held}; `tierscope {args.command}` writes to the database, so run it once "
+            f"{held} has stopped",
+            held,
+        ) from error
+    if path != ":memory:":
+        try:
+            load_spool(args, con, path)
+        except BaseException:
+            con.close()
+            raise
+    return con
+
+
+def read_through_owner(args: argparse.Namespace, path: str, advert: Advert) -> duckdb.DuckDBPyConnection:
+    """A read-only client of the process that owns the database, if it reads it with this command's config."""
+    from tierscope.queries import owner
+    from tierscope.queries.config import load_price_book, load_routing
+    from tierscope.queries.db import config_fingerprint
+
+    client = owner.OwnerClient(path, advert)
+    try:
+        [(theirs,)] = client.execute("select config_fingerprint from derived_state").fetchall()
+    except BaseException:
+        client.close()
         raise
+    if theirs != config_fingerprint(load_price_book(args.prices), load_routing(args.routing)):
+        client.close()
+        raise CliError(
+            f"{path} is held by {client}, which reads it with other config files ({advert.prices}, "
+            f"{advert.routing}) than this command's --prices / --routing: pass those, or run it once {client} has "
+            "stopped"
+        )
+    return cast("duckdb.DuckDBPyConnection", client)
+
+
+def load_spool(args: argparse.Namespace, con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Load what other processes handed to the spool while they could not write the database (one folder listing
+    when there is nothing)."""
+    from tierscope.ingest.load import IngestResult, with_transaction
+    from tierscope.ingest.spool import Spool, drain, spool_dir
+    from tierscope.queries.db import refresh_derived
+
+    spool = Spool(spool_dir(path, getattr(args, "spool", None)))
+    if not spool.pending():
+        return
+    files = 0
+
+    def counted(_: IngestResult, group: int) -> None:
+        nonlocal files
+        files += group
+
+    results = drain(con, spool, on_result=counted)
+    if results:
+        with_transaction(con, refresh_derived)
+        rows = sum(result.loaded for result in results)
+        print(
+            f"tierscope: first loaded {files:,} file{'s' if files != 1 else ''} waiting in the spool {spool.folder} "
+            f"({rows:,} new rows)",
+            file=sys.stderr,
+        )
 
 
 def print_json(payload: object) -> None:

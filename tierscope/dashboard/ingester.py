@@ -8,8 +8,9 @@ watch`` handed over while the dashboard held the database) through a cursor of i
 tables up to date (``refresh_derived``) so pages see the new calls. Page queries go first (``dashboard/gate.py``):
 before each of its statements the ingester waits while a page query runs, for at most :data:`MAX_YIELD_SECONDS`
 per pass, and it checkpoints the database itself, as a statement of its own (:meth:`Ingester.checkpoint_if_due`).
-No Streamlit here: ``dashboard/cache.py`` calls it once, and the benchmark runs it in-process as the dashboard
-would.
+:func:`ensure_started` also starts the endpoint that answers other tierscope processes' reads while the dashboard
+holds the database (``queries/owner.py``). No Streamlit here: ``dashboard/cache.py`` calls it once, and the benchmark
+runs it in-process as the dashboard would.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ import duckdb
 
 from tierscope.dashboard.gate import GATE, ReaderGate
 from tierscope.ingest.load import IngestResult, with_transaction
-from tierscope.ingest.spool import Spool, drain, is_lock_error, spool_dir
+from tierscope.ingest.spool import Spool, drain, spool_dir
 from tierscope.queries.db import connect, refresh_derived
+from tierscope.queries.owner import KIND_DASHBOARD, OwnerEndpoint, is_lock_error
 
 HANDOVER_SECONDS = 15.0
 INTERVAL_SECONDS = 1.0
@@ -216,19 +218,23 @@ class Ingester:
 
 
 _ingesters: dict[str, Ingester] = {}
+_endpoints: dict[str, OwnerEndpoint] = {}
 _ingesters_lock = threading.Lock()
 
 
 @atexit.register
 def _stop_all() -> None:
-    """Let each ingester finish its step before the interpreter goes: a daemon thread stopped inside a DuckDB call
-    at exit aborts the process."""
+    """Stop answering other processes' reads and let each ingester finish its step before the interpreter goes: a
+    daemon thread stopped inside a DuckDB call at exit aborts the process."""
+    for endpoint in list(_endpoints.values()):
+        endpoint.close()
     for running in list(_ingesters.values()):
         running.stop()
 
 
 def ensure_started(con: duckdb.DuckDBPyConnection, db_path: str) -> Ingester | None:
-    """The process's one ingester for ``db_path`` (started on first call; None for an in-memory database)."""
+    """The process's one ingester for ``db_path`` (started on first call; None for an in-memory database), and the
+    endpoint that answers other tierscope processes' reads of it (``queries/owner.py``)."""
     if db_path == ":memory:":
         return None
     key = os.path.realpath(db_path)
@@ -236,6 +242,8 @@ def ensure_started(con: duckdb.DuckDBPyConnection, db_path: str) -> Ingester | N
         running = _ingesters.get(key)
         if running is None or not running.thread.is_alive():
             running = _ingesters[key] = Ingester(con, Spool(spool_dir(db_path))).start()
+        if key not in _endpoints:  # the dashboard's config files are the environment's (tierscope dashboard sets it)
+            _endpoints[key] = OwnerEndpoint.start(con, db_path, KIND_DASHBOARD, running.interval)
         return running
 
 

@@ -3,11 +3,16 @@
 The database and config files travel to the app as TIERSCOPE_DB / TIERSCOPE_PRICES / TIERSCOPE_ROUTING (absolute
 paths). Streamlit runs from this package's folder so that ``.streamlit/config.toml`` (headless, upload limit, no
 usage statistics) applies wherever the command was typed.
+
+The child holds the database, so it must not outlive this process: SIGTERM and SIGINT are passed on to it, it gets
+:data:`STOP_SECONDS` to shut down (its ingester finishes its step), then it is killed; its owner file goes with it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +28,7 @@ APP_DIR = APP.parent
 ADDRESS = "127.0.0.1"
 DEFAULT_PORT = 8501
 READY_SECONDS = 60.0
+STOP_SECONDS = 10.0
 
 
 def _port_is_free(port: int) -> bool:
@@ -77,10 +83,32 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float 
 
 
 def run(db_path: str, port: int | None, prices: str | None, routing: str | None, open_browser: bool = True) -> int:
-    """Serve the dashboard on ``db_path`` until interrupted; return Streamlit's exit status (0 after Ctrl+C)."""
+    """Serve the dashboard on ``db_path`` until interrupted; return Streamlit's exit status (0 once stopped by
+    SIGTERM or Ctrl+C)."""
+    from tierscope.queries.owner import advert_path
+
     port = port or free_port()
     url = f"http://{ADDRESS}:{port}"
-    process = subprocess.Popen(command(port), env=environment(db_path, prices, routing), cwd=APP_DIR)
+    stopping = threading.Event()
+    children: list[subprocess.Popen[bytes]] = []
+
+    def forward(signum: int, _: object) -> None:
+        stopping.set()
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    # Before the child starts: a signal in between must not end this process and leave the child behind.
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        process = subprocess.Popen(command(port), env=environment(db_path, prices, routing), cwd=APP_DIR)
+    except BaseException:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        raise
+    children.append(process)
+    if stopping.is_set():
+        process.terminate()
     print(f"tierscope dashboard on {url} (database {Path(db_path).resolve()}); Ctrl+C stops it", flush=True)
     if open_browser:
 
@@ -90,11 +118,32 @@ def run(db_path: str, port: int | None, prices: str | None, routing: str | None,
 
         threading.Thread(target=open_when_ready, daemon=True).start()
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
+        status = _wait(process, stopping)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _remove_advert(advert_path(db_path), process.pid)
+    return 0 if stopping.is_set() else status
+
+
+def _wait(process: subprocess.Popen[bytes], stopping: threading.Event) -> int:
+    """The child's exit status; once asked to stop, it gets STOP_SECONDS, then it is killed."""
+    deadline = None
+    while True:
+        if stopping.is_set() and deadline is None:
+            deadline = time.monotonic() + STOP_SECONDS
         try:
-            process.wait(timeout=10)
+            return process.wait(timeout=0.2)
         except subprocess.TimeoutExpired:
-            process.kill()
-        return 0
+            if deadline is not None and time.monotonic() > deadline:
+                process.kill()
+                return process.wait()
+
+
+def _remove_advert(path: Path, pid: int) -> None:
+    """The owner file of a child that did not get to remove it (it was killed)."""
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == pid:
+            path.unlink()
+    except (FileNotFoundError, ValueError):
+        return

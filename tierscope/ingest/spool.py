@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -47,6 +46,7 @@ import duckdb
 from tierscope.ingest.formats import READERS, UnknownFormatError
 from tierscope.ingest.load import IngestResult, ingest_file
 from tierscope.queries.db import execute_file, resolve_db_path
+from tierscope.queries.owner import pid_alive
 from tierscope.settings import settings
 
 STREAM_SUFFIX = "ndjson"
@@ -72,17 +72,6 @@ def spool_dir(db_path: str | os.PathLike[str] | None, override: str | os.PathLik
     if path == ":memory:":
         raise ValueError("an in-memory database has no spool folder; pass --spool DIR")
     return Path(path + ".spool").resolve()
-
-
-def is_lock_error(error: BaseException) -> bool:
-    """Whether opening the database failed because another process holds it (DuckDB's file lock)."""
-    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
-
-
-def lock_holder(error: BaseException) -> str:
-    """Who holds the database, as DuckDB's lock error names it (``... (PID 123) ...``), else the message."""
-    found = re.search(r"PID (\d+)", str(error))
-    return f"pid {found.group(1)}" if found else str(error)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -237,7 +226,7 @@ class Spool:
             pid = int((self.folder / OWNER_CLAIM).read_text(encoding="utf-8").strip())
         except (FileNotFoundError, ValueError):
             return None
-        if pid == os.getpid() or not _alive(pid):
+        if pid == os.getpid() or not pid_alive(pid):
             return None
         return pid
 
@@ -248,16 +237,6 @@ def _age(entry: os.DirEntry[str], now: float) -> float:
         return now - entry.stat().st_mtime
     except FileNotFoundError:
         return 0.0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 def groups(files: Sequence[SpoolFile], max_bytes: int) -> Iterator[list[SpoolFile]]:

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"sample logs missing: {', '.join(missing)}; run python -m tierscope.sample_logs.generate")
     demo_args = argparse.Namespace(**{**vars(args), "db": args.db or DEMO_DB})
     ingest.load_files(demo_args, [SAMPLE_LOGS / name for name in DEMO_FILES], None)
-    con = open_database(demo_args, must_exist=True)
+    con = open_database(demo_args, must_exist=True, writes=True)
     try:
         load_profiling(con, SAMPLE_LOGS / PROFILING_RUN)
         rows = report.report_rows(con, "task_type", ALL)

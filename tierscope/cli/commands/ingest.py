@@ -1,7 +1,8 @@
 """``tierscope ingest``: load log files or folders; rows_read = loaded + duplicates + quarantined per file.
 
-When another process holds the database (a dashboard, ``tierscope watch``), the files are handed to its spool and
-that process loads them.
+When another process holds the database, the files are handed to its spool: a dashboard or ``tierscope watch``
+holding it loads them within its interval (about a second); otherwise the next tierscope command that opens the
+database loads them first.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tierscope.cli.render import Column, echo, print_table
 
 if TYPE_CHECKING:
     from tierscope.ingest.load import IngestResult
+    from tierscope.queries.owner import Holder
 
 HELP = "load log files (format auto-detected)"
 COUNTS = ("rows_read", "loaded", "duplicates", "quarantined")
@@ -61,7 +63,7 @@ def load_files(args: argparse.Namespace, paths: Sequence[str | Path], source_for
     from tierscope.ingest.load import ingest_paths
     from tierscope.queries.db import resolve_db_path
 
-    con = open_database(args, must_exist=False)
+    con = open_database(args, must_exist=False, writes=True)
     try:
         results = ingest_paths(con, paths, source_format)
     finally:
@@ -88,10 +90,17 @@ def load_files(args: argparse.Namespace, paths: Sequence[str | Path], source_for
     return loaded
 
 
+def loaded_by(held: Holder) -> dict[str, Any]:
+    """Who loads the handed-over files, and when: the contract's ``loaded_by``."""
+    if held.advert is not None:
+        return {"kind": held.advert.kind, "pid": held.advert.pid, "within_seconds": held.advert.spool_interval}
+    return {"kind": "next_command", "pid": None, "within_seconds": None}
+
+
 def hand_to_spool(args: argparse.Namespace, busy: DatabaseBusy) -> dict[str, Any]:
-    """The database is held (by a running dashboard, say), so its owner loads the files from the spool."""
+    """The database is held (by a running dashboard, say): the files go to the spool, for whoever loads it."""
     from tierscope.ingest.load import expand_paths
-    from tierscope.ingest.spool import Spool, lock_holder, spool_dir
+    from tierscope.ingest.spool import Spool, spool_dir
     from tierscope.queries.db import resolve_db_path
 
     files = expand_paths(args.paths)
@@ -100,13 +109,21 @@ def hand_to_spool(args: argparse.Namespace, busy: DatabaseBusy) -> dict[str, Any
         raise CliError(f"{', '.join(missing)}: no such file")
     spool = Spool(spool_dir(args.db, args.spool))
     spooled = [str(spool.hand_over(path, args.format)) for path in files]
+    loader = loaded_by(busy.holder)
     if not args.json:
+        if loader["within_seconds"] is not None:
+            seconds = loader["within_seconds"]
+            when = f"{busy.holder} loads them within about {'a second' if seconds <= 1 else f'{seconds:g} seconds'}"
+        else:
+            when = (
+                f"{busy.holder} does not load the spool: the next tierscope command that opens this database loads "
+                "them first"
+            )
         echo(
-            f"{resolve_db_path(args.db)} is in use ({lock_holder(busy.__cause__ or busy)}): handed {len(spooled)} "
-            f"file{'s' if len(spooled) != 1 else ''} to the spool {spool.folder}.\nA running dashboard or "
-            "`tierscope watch` on this database loads them within seconds (see its Data page or output)."
+            f"{resolve_db_path(args.db)} is in use by {busy.holder}: handed {len(spooled)} "
+            f"file{'s' if len(spooled) != 1 else ''} to the spool {spool.folder}.\n{when}."
         )
-    return {**dict.fromkeys(COUNTS, 0), "files": [], "spooled": spooled}
+    return {**dict.fromkeys(COUNTS, 0), "files": [], "spooled": spooled, "loaded_by": loader}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from tierscope.cli.common import add_database_options, print_json
+from tierscope.cli.common import CliError, add_database_options, print_json
 from tierscope.cli.render import echo
 
 HELP = "manage the price book"
@@ -31,10 +31,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tierscope.ingest.prices_import import import_litellm
+    from tierscope.queries.owner import holder
     from tierscope.settings import settings
 
     book = settings(prices=args.prices).prices
     out = args.out or book
+    held = holder(args.db)
+    if held.advert is not None and out.resolve() == Path(held.advert.prices):
+        # The owner priced the database with this book when it opened it; it would keep the old prices, and other
+        # commands could not read through it (their prices would differ from its).
+        raise CliError(
+            f"{held.advert.prices} is the price book of {held}, which holds the database: stop it first, or write "
+            "the merged book to another file with --out"
+        )
     summary = import_litellm(args.source, book, out, args.effective_from, args.models)
     if args.json:
         print_json({"out": str(out), "effective_from": args.effective_from.isoformat(), **summary.as_json()})

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from tierscope.queries.config import load_routing
     from tierscope.queries.scenario import scenario_yaml
 
-    con = open_database(args, must_exist=False)
+    con = open_database(args, must_exist=False, writes=True)
     try:
         loaded = load_profiling(con, args.path)
         pass_rates = api.profiling_pass_rates(con)
