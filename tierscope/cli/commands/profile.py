@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     if args.save_scenario:
         recommended = dict(recommendation.select("task_type", "recommended_tier").rows())
         args.save_scenario.write_text(scenario_yaml(routing, recommended))
-    monthly_by_map = {
-        name: projection.filter(pl.col("map_name") == name)["monthly_cost_usd"].sum()
+    monthly_by_map: dict[str, float] = {
+        name: float(projection.filter(pl.col("map_name") == name)["monthly_cost_usd"].sum())
         for name in simulate.PROFILING_MAPS
     }
     if args.json:

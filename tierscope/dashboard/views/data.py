@@ -164,6 +164,8 @@ with history:
             hide_index=True,
             column_config={
                 "ingest_id": st.column_config.NumberColumn("ingest", format="%d", width="small"),
+                # a path can be long: the column keeps to its width (the full path shows on hover)
+                "source": st.column_config.TextColumn("source", width=330),
                 "source_format": "format",
                 "finished_at": st.column_config.DatetimeColumn("loaded (UTC)", format=TIME),
                 "rows_read": st.column_config.NumberColumn("rows read", format=LOCALIZED),
