@@ -185,7 +185,7 @@ def test_task_audit_warnings(tmp_path: Path) -> None:
     assert at_route["output_cost_share"] == pytest.approx(2.002 / 2.912)
     assert at_route["warnings"] == [
         "output-heavy: output tokens are 69% of its cost; route by expected output length too",
-        "1 calls exceed the context guard (80% of the window) of mid or of the model that served them",
+        "1 call exceeds the context guard (80% of the window) of mid or of the model that served them",
         "no quality oracle declared",
     ]
 
