@@ -29,7 +29,8 @@ FLOW_ALPHA = 0.7
 SAVINGS_AXIS_SHARE = 0.02
 SAVINGS_AXIS_MINIMUM_USD = 1.0
 DAY_MS = 86_400_000
-MAX_DAY_TICKS = 12
+# at most this many day ticks, so the labels stay level on a half-width chart
+MAX_DAY_TICKS = 8
 FLAGGED = "#D55E00"
 BASELINE = "#7F7F7F"
 MONEY_TICKS = "$,.2~f"
@@ -104,7 +105,9 @@ def day_axis(figure: go.Figure, days: Sequence[dt.date | dt.datetime], max_ticks
     step = max(1, math.ceil(((last - first).days + 1) / max_ticks))
     half_day = dt.timedelta(hours=12)
     start, end = dt.datetime.combine(first, dt.time()), dt.datetime.combine(last, dt.time())
-    figure.update_xaxes(tickformat="%b %d", tick0=start, dtick=step * DAY_MS, range=[start - half_day, end + half_day])
+    figure.update_xaxes(
+        tickformat="%b %d", tick0=start, dtick=step * DAY_MS, range=[start - half_day, end + half_day], tickangle=0
+    )
     return figure
 
 
@@ -279,6 +282,8 @@ def model_flow_sankey(flow: pl.DataFrame, tier_order: Sequence[str], max_flows: 
     figure = go.Figure(
         go.Sankey(
             arrangement="snap",
+            # labels sit over the flows: dark text with a white halo stays legible on every tier colour
+            textfont={"color": "#1F1F1F", "size": 12, "shadow": "1px 1px 2px #FFFFFF, -1px -1px 2px #FFFFFF"},
             node={
                 "label": [f"asked {name}" for name, _ in sources] + [f"served by {name}" for name, _ in targets],
                 "color": [colors.get(tier, UNTIERED_COLOR) for _, tier in nodes],
@@ -379,7 +384,7 @@ def escalation_windows(windows: pl.DataFrame, task_type: str, min_requests: int)
     figure.update_yaxes(title="escalation rate (%)", tickformat=".1%", rangemode="tozero")
     figure.update_xaxes(title=None, tickformat="%b %d")
     if all(start == dt.datetime.combine(start.date(), dt.time()) for start in starts):
-        day_axis(figure, starts, max_ticks=MAX_DAY_TICKS // 2)
+        day_axis(figure, starts, max_ticks=5)
     figure.update_layout(title={"text": task_type, "x": 0, "y": 0.98, "font": {"size": 15}})
     figure = _layout(figure, height=300)
     figure.update_layout(margin={"t": 70}, legend={"y": 1.0})

@@ -20,7 +20,7 @@ from pandas.io.formats.style import Styler
 
 from tierscope.format import MISSING, count, money, percent
 
-Kind = Literal["text", "count", "money", "price", "percent", "number", "tokens", "check"]
+Kind = Literal["text", "count", "money", "price", "percent", "number", "ratio", "tokens", "check"]
 Width = Literal["small", "medium", "large"] | int | None
 # The browser's number formats (Streamlit NumberColumn), one per kind; step fixes the decimals a percentage shows.
 NUMBER_FORMATS: dict[str, tuple[str, float | None]] = {
@@ -29,6 +29,7 @@ NUMBER_FORMATS: dict[str, tuple[str, float | None]] = {
     "price": ("$%.5f", None),
     "percent": ("percent", 0.001),
     "number": ("%.1f", None),
+    "ratio": ("%.2f", None),
     "tokens": ("compact", None),
 }
 # The same kinds as text, for a column with missing values
@@ -38,6 +39,7 @@ TEXT_FORMATS: dict[str, Callable[[Any], str]] = {
     "price": lambda value: money(value) if value is None else f"${value:.5f}",
     "percent": percent,
     "number": lambda value: MISSING if value is None else f"{value:,.1f}",
+    "ratio": lambda value: MISSING if value is None else f"{value:,.2f}",
     "tokens": count,
 }
 HIGHLIGHT = "background-color: #FBE3D6"  # a light tint of the flag colour (Okabe-Ito vermillion)

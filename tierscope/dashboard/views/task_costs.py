@@ -18,7 +18,7 @@ TASK_COLUMNS = {
     "cost_share": Column("share", "percent", "Share of the cost in view"),
     "cost_per_request_p50_usd": Column("$/request p50", "price", "Median cost of one request (trace)"),
     "cost_per_request_p95_usd": Column("$/request p95", "price", "95th percentile cost of one request (trace)"),
-    "output_input_ratio": Column("out/in", "number", "Output tokens per input token"),
+    "output_input_ratio": Column("out/in", "ratio", "Output tokens per input token"),
     "escalation_rate": Column("escalated", "percent", "Share of requests that escalated"),
     "unpriced_calls": Column("unpriced", "count", "Calls with no price in effect: not in cost, never $0"),
 }
