@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint types dashboard bench bench-scale clean
+.PHONY: demo test check lint types dashboard bench bench-scale screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_scale.py
+
+# docs/screenshots/*.png: every dashboard page at 1440x900 on the demo data (Chromium at /usr/bin/chromium)
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.screenshots
 
 clean:
 	rm -rf $(VENV) demo.duckdb demo.duckdb.wal

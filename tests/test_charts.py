@@ -95,8 +95,41 @@ def test_tier_matrix_cells_hold_the_measure_and_its_row_share() -> None:
 def test_tier_share_over_time_normalises_each_day_to_100_percent() -> None:
     figure = charts.tier_share_over_time(daily_rows(), TIERS, "calls")
     assert [trace.name for trace in figure.data] == ["tier1", "tier2", "tier3", "untiered"]
-    assert {trace.groupnorm for trace in figure.data} == {"percent"}
+    assert (figure.layout.barmode, figure.layout.barnorm) == ("stack", "percent")
     assert list(figure.data[1].y) == [10, 12]
+
+
+def test_tier_share_over_time_leaves_days_without_data_empty() -> None:
+    # data on the 1st, 2nd and 5th: nothing may be drawn across the 3rd and 4th (an area would interpolate)
+    day_5 = dt.date(2026, 11, 5)
+    rows = pl.concat(
+        [daily_rows(), daily_rows().filter(pl.col("day") == DAY_2).with_columns(pl.lit(day_5).alias("day"))]
+    )
+    figure = charts.tier_share_over_time(rows, TIERS, "calls")
+    assert all(isinstance(trace, go.Bar) for trace in figure.data)
+    assert sorted({day for trace in figure.data for day in trace.x}) == [DAY_1, DAY_2, day_5]
+
+
+def day_ticks(figure: go.Figure) -> list[dt.datetime]:
+    """The ticks a date axis with tick0, dtick (ms) and range draws."""
+    axis = figure.layout.xaxis
+    low, high = (value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value) for value in axis.range)
+    tick0 = axis.tick0 if isinstance(axis.tick0, dt.datetime) else dt.datetime.fromisoformat(axis.tick0)
+    step = dt.timedelta(milliseconds=axis.dtick)
+    first = tick0 + step * -((tick0 - low) // step)
+    return [first + step * index for index in range(1000) if low <= first + step * index <= high]
+
+
+def test_daily_charts_of_one_day_have_one_tick_and_longer_ones_whole_days() -> None:
+    one_day = daily_rows().filter(pl.col("day") == DAY_1)
+    assert day_ticks(charts.daily_spend_by_tier(one_day, TIERS)) == [dt.datetime(2026, 11, 1)]
+    assert day_ticks(charts.tier_share_over_time(one_day, TIERS)) == [dt.datetime(2026, 11, 1)]
+    month = pl.concat(
+        [daily_rows().with_columns(pl.lit(DAY_1 + dt.timedelta(days=offset)).alias("day")) for offset in range(30)]
+    )
+    ticks = day_ticks(charts.daily_spend_by_tier(month, TIERS))
+    assert len(ticks) <= charts.MAX_DAY_TICKS
+    assert all(tick.time() == dt.time() for tick in ticks)
 
 
 def test_model_flow_sankey_links_requested_to_served_with_tier_colours() -> None:
@@ -125,29 +158,71 @@ def test_model_flow_sankey_links_requested_to_served_with_tier_colours() -> None
     assert sankey.link.customdata[2][1] == "unpriced"
 
 
-def test_escalation_windows_marks_flagged_and_unjudged_windows() -> None:
-    starts = [dt.datetime(2026, 11, day) for day in (1, 2, 3)]
-    windows = pl.DataFrame(
+def over_white(rgba: str) -> tuple[float, ...]:
+    red, green, blue, alpha = (float(part) for part in rgba[rgba.index("(") + 1 : -1].split(","))
+    return tuple(255 - alpha * (255 - channel) for channel in (red, green, blue))
+
+
+def test_model_flow_sankey_keeps_each_tiers_flows_apart() -> None:
+    flow = pl.DataFrame(
         {
-            "task_type": ["extraction"] * 3 + ["other"],
-            "window_start": [*starts, starts[0]],
-            "requests": [100, 100, 10, 100],
-            "escalated": [4, 9, 5, 1],
-            "escalation_rate": [0.04, 0.09, 0.5, 0.01],
-            "baseline_rate": [0.05] * 4,
-            "limit_rate": [0.0575] * 4,
-            "is_judged": [True, True, False, True],
-            "is_flagged": [False, True, False, False],
+            "requested_model": ["tier1", "tier1", "tier2"],
+            "requested_tier": ["tier1", "tier1", "tier2"],
+            "served_model": ["claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7"],
+            "served_tier": ["tier1", "tier2", "tier3"],
+            "requests": [30, 20, 10],
+            "escalated_requests": [0, 20, 10],
+            "cost_usd": [1.0, 2.0, 3.0],
         }
     )
-    figure = charts.escalation_windows(windows, "extraction")
+    colours = [over_white(colour) for colour in charts.model_flow_sankey(flow, TIERS).data[0].link.color]
+    # the flows into tier1 and tier2, the two blues, stay well apart once drawn on the white page
+    distance = sum((one - other) ** 2 for one, other in zip(colours[0], colours[1], strict=True)) ** 0.5
+    assert distance > 70
+
+
+def window_rows() -> pl.DataFrame:
+    starts = [dt.datetime(2026, 11, day) for day in (1, 2, 3)]
+    return pl.DataFrame(
+        {
+            "task_type": ["extraction"] * 3 + ["other", "quiet", "unknown"],
+            "window_start": [*starts, starts[0], starts[0], starts[0]],
+            "requests": [100, 100, 10, 100, 100, 3],
+            "escalated": [4, 9, 0, 1, 5, 0],
+            "escalation_rate": [0.04, 0.09, 0.0, 0.01, 0.05, 0.0],
+            "baseline_rate": [0.05] * 5 + [None],
+            "limit_rate": [0.0575] * 5 + [None],
+            "is_judged": [True, True, False, True, True, False],
+            "is_flagged": [False, True, False, False, False, False],
+        }
+    )
+
+
+def test_escalation_windows_break_at_windows_with_too_few_requests() -> None:
+    figure = charts.escalation_windows(window_rows(), "extraction", min_requests=50)
     rate, baseline, limit, flagged = figure.data
-    assert list(rate.y) == [0.04, 0.09, 0.5]
-    assert list(rate.marker.symbol) == ["circle", "circle", "circle-open"]
+    # the third window (10 requests, none escalated) is a gap, not a drop to 0%
+    assert list(rate.y) == [0.04, 0.09, None]
+    assert rate.connectgaps is False
     assert list(baseline.y) == [0.05] * 3 and list(limit.y) == [0.0575] * 3
-    assert list(flagged.x) == [starts[1]] and list(flagged.y) == [0.09]
+    assert list(flagged.x) == [dt.datetime(2026, 11, 2)] and list(flagged.y) == [0.09]
     assert flagged.marker.color == charts.FLAGGED
     assert figure.layout.title.text == "extraction"
+    assert figure.layout.yaxis.title.text == "escalation rate (%)"
+
+
+def test_drift_panels_most_severe_first_and_no_empty_panel() -> None:
+    flags = pl.DataFrame(
+        {
+            "task_type": ["other", "extraction", "quiet"],
+            "escalation_rate": [0.01, 0.09, 0.05],
+            "limit_rate": [0.0575] * 3,
+            "is_flagged": [False, True, False],
+        }
+    )
+    shown, hidden = charts.drift_panels(flags, window_rows())
+    assert shown == ["extraction", "quiet", "other"]
+    assert hidden == ["unknown"]
 
 
 def test_model_costs_bars_show_unpriced_models_as_unpriced_not_zero_dollars() -> None:
@@ -218,8 +293,10 @@ def test_money_reads_as_money_and_never_shows_unpriced_as_zero(value: float | No
 
 
 def test_number_formats() -> None:
-    assert percent(0.153) == "15.3%" and percent(0.0002) == "<0.1%" and percent(None) == "–"
-    assert count(1234567) == "1,234,567"
+    assert percent(0.153) == "15.3%" and percent(0.0002) == "<0.1%" and percent(None) == "—"
+    assert count(1234567) == "1,234,567" and count(None) == "—"
+    assert (count(1, "call"), count(2, "call"), count(1, "day with data")) == ("1 call", "2 calls", "1 day with data")
+    assert count(14, "day with data") == "14 days with data"
     assert change(110.0, 100.0) == "+10.0%" and change(1.0, 0) is None
     assert points(0.30, 0.25) == "+5.0 pp" and points(0.25, 0.2501) == "0.0 pp"
 
@@ -251,8 +328,10 @@ def whatif_rows() -> pl.DataFrame:
             "scenario_tier": ["tier2", "tier1", "tier3", "tier2"],
             "requests": [10, 20, 5, 1],
             "baseline_cost_usd": [9.0, 1.0, 2.0, None],
-            "scenario_cost_usd": [4.0, 1.0, 3.5, None],
-            "savings_usd": [5.0, 0.0, -1.5, None],
+            "current_map_cost_usd": [9.0, 1.02, 2.0, None],
+            "scenario_cost_usd": [4.0, 1.02, 3.5, None],
+            "map_savings_usd": [5.0, 0.0, -1.5, None],
+            "savings_usd": [5.0, -0.02, -1.5, None],
         }
     )
 
@@ -269,15 +348,29 @@ def test_savings_by_task_colours_each_task_by_its_scenario_tier_largest_saving_o
     assert list(figure.layout.yaxis.categoryarray) == ["summarization", "mystery", "classification", "reasoning"]
     low, high = figure.layout.xaxis.range
     assert low < -1.5 and high > 5.0
+    assert low == -high, "a symmetric axis around $0"
 
 
-def test_scenario_comparison_draws_monthly_cost_against_the_actual() -> None:
+def test_savings_axis_never_makes_cents_look_like_dollars() -> None:
+    # an unedited map saves exactly $0 on tasks costing hundreds: the axis still spans a share of that cost
+    unedited = whatif_rows().with_columns(pl.col("current_map_cost_usd") * 100, pl.lit(0.0).alias("map_savings_usd"))
+    low, high = charts.savings_by_task(unedited, TIERS).layout.xaxis.range
+    assert (low, high) == (-18.0, 18.0)  # 2% of the largest cost, $900
+    # a few cents of difference fill a few thousandths of that axis, not all of it
+    cents = unedited.with_columns(pl.Series("map_savings_usd", [-0.05, 0.0, 0.02, None]))
+    figure = charts.savings_by_task(cents, TIERS)
+    longest = max(abs(value) for trace in figure.data for value in trace.x)
+    assert longest / figure.layout.xaxis.range[1] < 0.01
+
+
+def test_scenario_comparison_draws_monthly_cost_against_the_current_map() -> None:
     totals = pl.DataFrame(
         {
             "scenario": ["cheap", "cheaper"],
-            "monthly_baseline_cost_usd": [100.0, 100.0],
+            "monthly_current_map_cost_usd": [100.0, 100.0],
             "monthly_scenario_cost_usd": [80.0, 60.0],
-            "savings_pct": [0.2, 0.4],
+            "monthly_map_savings_usd": [20.0, 40.0],
+            "map_savings_pct": [0.2, 0.4],
         }
     )
     figure = charts.scenario_comparison(totals)
@@ -288,7 +381,7 @@ def test_scenario_comparison_draws_monthly_cost_against_the_actual() -> None:
     assert bars.marker.color == charts.NEUTRAL
     (line,) = figure.layout.shapes
     assert (line.x0, line.x1) == (100.0, 100.0)
-    assert figure.layout.annotations[0].text == "actual: $100.00 per month"
+    assert figure.layout.annotations[0].text == "current map: $100.00 per month"
 
 
 def pass_rate_rows() -> pl.DataFrame:
@@ -342,3 +435,10 @@ def test_cost_projection_stacks_each_map_by_tier_with_its_total() -> None:
     assert list(totals.x) == [390.0, 310.0, 210.0]
     assert [text.strip() for text in totals.text] == ["$390.00", "$310.00", "$210.00"]
     assert list(figure.layout.yaxis.categoryarray) == ["recommended map", "current map", "all on the top tier"]
+
+
+def test_hover_counts_say_1_call_not_1_calls() -> None:
+    one_call = daily_rows().with_columns(pl.lit(1).alias("calls"))
+    customdata = bar_traces(charts.daily_spend_by_tier(one_call, TIERS))["tier2"].customdata
+    assert [calls for _cost, calls in customdata] == ["1 call", "1 call"]
+    assert bar_traces(charts.daily_spend_by_tier(daily_rows(), TIERS))["tier2"].customdata[0][1] == "10 calls"

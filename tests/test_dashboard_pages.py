@@ -52,11 +52,11 @@ def open_app(monkeypatch: pytest.MonkeyPatch) -> OpenApp:
 
 
 def default_scope(con: duckdb.DuckDBPyConnection, **filters: tuple[str, ...]) -> Scope:
-    """The last 14 days with calls (whole UTC days), as the sidebar starts."""
-    totals = api.data_quality(con).row(0, named=True)
-    last_day = totals["last_started_at"].date()
-    first_day = max(totals["first_started_at"].date(), last_day - dt.timedelta(days=13))
-    return Scope(first_day, last_day + dt.timedelta(days=1), **filters)
+    """The last 14 days that have calls (whole UTC days; days without calls skipped), up to the newest call's day,
+    as the sidebar starts."""
+    days = api.days_with_data(con)["day"].to_list()
+    last_day = api.freshness(con)["latest_started_at"][0].date()
+    return Scope(days[-min(14, len(days))], last_day + dt.timedelta(days=1), **filters)
 
 
 def metrics(app: AppTest) -> dict[str, Any]:
@@ -82,7 +82,9 @@ def test_overview_kpis_and_charts_equal_the_query_layer(
 ) -> None:
     app = open_app(sample_db_path)
     scope = default_scope(sample_db)
-    before = api.previous_period(scope)
+    against = api.comparison(sample_db, scope)
+    assert against is not None and not against.is_partial
+    before = against.previous
     assert before is not None
     now, then = api.kpis(sample_db, scope).row(0, named=True), api.kpis(sample_db, before).row(0, named=True)
     shown = metrics(app)
@@ -174,9 +176,23 @@ def test_drift_page_states_the_rule_and_shows_flags_and_windows(
     windows = api.escalation_by_window(sample_db, scope)
     charts = figures(app)
     assert [chart["layout"]["title"]["text"] for chart in charts][: flagged.height] == flagged["task_type"].to_list()
-    assert len(charts) == windows["task_type"].n_unique()
+    # one panel per task type with a judged window, most severe first; unknown (never judged) has none
+    judged = api.drift_flags(sample_db, scope).with_columns(
+        (pl.col("escalation_rate") / pl.col("limit_rate")).alias("severity")
+    )
+    severity = dict(judged.select("task_type", "severity").rows())
+    titles = [chart["layout"]["title"]["text"] for chart in charts]
+    assert sorted(titles) == sorted(set(windows.filter(pl.col("is_judged"))["task_type"]))
+    assert "unknown" not in titles and "Not drawn: unknown" in texts(app)
+    unflagged = titles[flagged.height :]
+    assert [severity[task] for task in unflagged] == sorted((severity[task] for task in unflagged), reverse=True)
     first = windows.filter(pl.col("task_type") == flagged["task_type"][0])
     assert len(charts[0]["data"][3]["x"]) == first["is_flagged"].sum()
+    for chart in charts:
+        assert chart["layout"]["yaxis"]["title"]["text"] == "escalation rate (%)"
+        rows = windows.filter(pl.col("task_type") == chart["layout"]["title"]["text"]).sort("window_start")
+        drawn = chart["data"][0]["y"]
+        assert [rate is None for rate in drawn] == [requests < 50 for requests in rows["requests"].to_list()]
 
 
 def test_data_page_counts_history_quarantine_and_config(
@@ -306,6 +322,75 @@ def test_an_upload_is_ingested_and_its_four_numbers_shown(empty_db_path: Path, o
     assert app.sidebar.date_input[0].value == (dt.date(2026, 11, 20), dt.date(2026, 11, 20))
 
 
+def on_day(request_id: str, day: dt.date, **fields: Any) -> dict[str, Any]:
+    """One classification call at noon on ``day``."""
+    return record(request_id, started_at=f"{day:%Y-%m-%d}T12:00:00Z", **fields)
+
+
+def test_the_default_window_follows_the_data_and_compares_equal_days_with_data(
+    build_db: BuildDb, tmp_path: Path, open_app: OpenApp
+) -> None:
+    # 20 days with calls (Nov 1-20), 5 quiet days, 14 more (Nov 26 - Dec 9): the window is the last 14 days with
+    # calls, and the changes compare them with the 14 days with calls before (Nov 7-20), not with Nov 12-25, which
+    # has only 9 of them
+    first = dt.date(2026, 11, 1)
+    days = [first + dt.timedelta(days=offset) for offset in (*range(20), *range(25, 39))]
+    calls = [on_day(f"{day}-{index}", day) for day in days for index in range(1 + (day.day % 3))]
+    con = build_db(calls)
+    app = open_app(tmp_path / "calls.duckdb")
+    assert app.sidebar.date_input[0].value == (dt.date(2026, 11, 26), dt.date(2026, 12, 9))
+    caption = str(app.caption[0].value)
+    assert "14 days with data" in caption
+    assert "changes against the 14 days with data before it (2026-11-07 → 2026-11-25)" in caption
+    now = api.kpis(con, Scope(dt.date(2026, 11, 26), dt.date(2026, 12, 10))).row(0, named=True)
+    then = api.kpis(con, Scope(dt.date(2026, 11, 7), dt.date(2026, 11, 26))).row(0, named=True)
+    assert metrics(app)["Requests"].delta == change(now["requests"], then["requests"])
+
+
+def test_a_partial_comparison_period_is_said_in_words_not_as_a_percentage(
+    build_db: BuildDb, tmp_path: Path, open_app: OpenApp
+) -> None:
+    # 18 days with calls: the default window holds the last 14, the period before only 4
+    first = dt.date(2026, 11, 1)
+    build_db([on_day(f"c{offset}", first + dt.timedelta(days=offset)) for offset in range(18)])
+    app = open_app(tmp_path / "calls.duckdb")
+    caption = str(app.caption[0].value)
+    assert "has only 4 days with data against 14 here, so no change is shown" in caption
+    shown = metrics(app)
+    assert all(shown[label].delta in (None, "") for label in ("Spend", "Requests", "Cost per 1K requests"))
+
+
+def test_a_link_with_values_the_data_lacks_says_what_it_ignored(
+    sample_db_path: Path, sample_db: duckdb.DuckDBPyConnection, open_app: OpenApp
+) -> None:
+    query = {"task": ["no_such_task", "reasoning"], "team": "nobody", "dates": ["2019-01-01", "2019-01-31"]}
+    app = open_app(sample_db_path, query=query)
+    [warning] = [str(element.value) for element in app.warning]
+    assert "ignored task 'no_such_task' from the link: no call has it" in warning
+    assert "ignored team 'nobody' from the link" in warning
+    span = api.days_with_data(sample_db)["day"]
+    assert f"ignored date 2019-01-01 from the link: the data covers {span[0]:%Y-%m-%d} → {span[-1]:%Y-%m-%d}" in warning
+    # what could be applied is: the known task type, and the default window instead of the impossible dates
+    assert "task types: reasoning" in str(app.caption[0].value)
+    assert app.sidebar.date_input[0].value == (default_scope(sample_db).start, span[-1])
+    app.run()
+    assert not app.warning, "said once: the link no longer carries what was ignored"
+
+
+def test_tables_show_no_none_and_zero_escalations_as_zero(build_db: BuildDb, tmp_path: Path, open_app: OpenApp) -> None:
+    # one task type no call escalated; one with no price at all
+    build_db([record("a"), record("b", task_type="labeling", served_model="house-model-7b")])
+    app = open_app(tmp_path / "calls.duckdb", "views/task_costs.py")
+    table = shown_table(app)
+    rows = {row["task_type"]: row for row in table.iter_rows(named=True)}
+    assert rows["classification"]["escalation_rate"] == 0.0
+    assert rows["labeling"]["cost_per_request_p50_usd"] == "unpriced"
+    for page in ("views/task_costs.py", "views/audit.py", "views/whatif.py"):
+        app.switch_page(page).run()
+        for frame in app.dataframe:
+            assert not frame.value.isna().to_numpy().any(), (page, frame.value)
+
+
 def test_an_unpriced_model_shows_as_unpriced_never_as_zero(
     build_db: BuildDb, tmp_path: Path, open_app: OpenApp
 ) -> None:
@@ -324,7 +409,7 @@ def test_an_unpriced_model_shows_as_unpriced_never_as_zero(
     assert shown["Spend"].value == money(api.kpis(con, scope)["cost_usd"][0])
     app.switch_page("views/task_costs.py").run()
     costs = dict(shown_table(app).select("task_type", "cost_usd").iter_rows())
-    assert costs["labeling"] is None or costs["labeling"] != costs["labeling"]  # NULL or NaN, never 0.0
+    assert costs["labeling"] == "unpriced", "never $0.00, never None"
     app.selectbox(key="drill").set_value("labeling").run()
     models = figures(app)[0]
     assert [text for trace in models["data"] for text in trace["text"]] == ["  unpriced (2 calls)"]

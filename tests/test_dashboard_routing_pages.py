@@ -117,12 +117,13 @@ def frame_with(app: AppTest, column: str) -> pl.DataFrame:
 def assert_totals_shown(app: AppTest, by_task: pl.DataFrame) -> None:
     total = simulate.summarize(by_task).row(0, named=True)
     shown = metrics(app)
-    assert shown["Actual cost"].value == money(total["baseline_cost_usd"])
+    assert shown["Savings of the edited map"].value == money(total["map_savings_usd"])
+    if total["map_savings_usd"]:
+        assert shown["Savings of the edited map"].delta == percent(total["map_savings_pct"])
+    assert shown["Savings per 30-day month"].value == money(total["monthly_map_savings_usd"])
     assert shown["Scenario cost"].value == money(total["scenario_cost_usd"])
-    assert shown["Savings"].value == money(total["savings_usd"])
-    assert shown["Savings"].delta == percent(total["savings_pct"])
-    monthly = total["monthly_baseline_cost_usd"] - total["monthly_scenario_cost_usd"]
-    assert shown["Savings per 30-day month"].value == money(monthly)
+    assert shown["Repricing of what was served"].value == money(total["repricing_usd"])
+    assert "cost per UTC day with traffic x 30" in texts(app)
     assert shown["Guarded calls"].value == count(total["guarded_calls"])
     assert shown["Expected escalations"].value == count(total["expected_escalations"])
     assert shown["Traces without evidence"].value == count(total["traces_without_evidence"])
@@ -142,12 +143,31 @@ def test_whatif_page_shows_the_simulators_numbers_for_the_current_map(
     assert tasks.filter(pl.col("task_type") == "unknown").row(0) == ("unknown", False, "tier2", "tier2")
     assert tiers["model"].to_list() == [models[0] for models in routing.tiers.values()]
 
-    table = frame_with(app, "savings_usd")
-    assert_frame_equal(table, by_task.select(table.columns), check_dtypes=False)
+    table = frame_with(app, "map_savings_usd")
+    same = [column for column in table.columns if column in by_task.columns]
+    assert_frame_equal(table.select(same), by_task.select(same), check_dtypes=False)
     chart = figures(app)[0]
     drawn = {task: value for trace in chart["data"] for task, value in zip(trace["y"], trace["x"], strict=True)}
-    assert drawn == pytest.approx(dict(by_task.select("task_type", pl.col("savings_usd").fill_null(0)).rows()))
+    assert drawn == pytest.approx(dict(by_task.select("task_type", pl.col("map_savings_usd").fill_null(0)).rows()))
     assert [trace["name"] for trace in chart["data"]] == ["routed to tier1", "routed to tier2", "routed to tier3"]
+
+
+def test_an_unedited_map_saves_exactly_nothing_on_the_page(
+    profiled_db: duckdb.DuckDBPyConnection, profiled_db_path: Path, open_app: OpenApp, routing: Routing
+) -> None:
+    app = open_app(profiled_db_path, WHATIF)
+    shown = metrics(app)
+    assert shown["Savings of the edited map"].value == "$0.00" and not shown["Savings of the edited map"].delta
+    assert shown["Savings per 30-day month"].value == "$0.00"
+    # the cents the current map itself reprices are there, apart, and named
+    total = simulate.summarize(simulate.whatif(profiled_db, {EDITED: routing}, default_scope(profiled_db)))
+    assert total["repricing_usd"][0] != 0
+    assert shown["Repricing of what was served"].value == money(total["repricing_usd"][0])
+    chart = figures(app)[0]
+    assert {value for trace in chart["data"] for value in trace["x"]} == {0.0}
+    low, high = chart["layout"]["xaxis"]["range"]
+    largest = total["current_map_cost_usd"][0] and frame_with(app, "map_savings_usd")["current_map_cost_usd"].max()
+    assert low == -high and high >= 0.02 * largest, "no bar of cents drawn across the whole axis"
 
 
 def test_editing_a_task_tier_reprices_it_as_the_simulator_does(
@@ -158,9 +178,9 @@ def test_editing_a_task_tier_reprices_it_as_the_simulator_does(
     scope = default_scope(profiled_db)
     by_task = simulate.whatif(profiled_db, {EDITED: with_task_tiers(routing, {"reasoning": "tier2"})}, scope)
     assert_totals_shown(app, by_task)
-    reasoning = frame_with(app, "savings_usd").filter(pl.col("task_type") == "reasoning").row(0, named=True)
-    assert (reasoning["baseline_tier"], reasoning["scenario_tier"]) == ("tier3", "tier2")
-    assert reasoning["savings_usd"] > 0, "reasoning on tier2 is cheaper than on tier3"
+    reasoning = frame_with(app, "map_savings_usd").filter(pl.col("task_type") == "reasoning").row(0, named=True)
+    assert reasoning["move"] == "tier3 → tier2"
+    assert reasoning["map_savings_usd"] > 0, "reasoning on tier2 is cheaper than on tier3"
     assert by_task["expected_escalations"].sum() > 0
 
     # the diff against routing.yaml is shown and names the move
@@ -177,7 +197,7 @@ def test_an_invalid_map_is_explained_in_words(profiled_db_path: Path, open_app: 
     said = "\n".join(str(error.value) for error in app.error)
     assert "The edited map is not a valid routing map" in said
     assert f"model '{taken}' is in both 'tier1' and 'tier2'" in said
-    assert "Actual cost" not in metrics(app), "an invalid map is not simulated"
+    assert "Scenario cost" not in metrics(app), "an invalid map is not simulated"
     assert "Nothing to export yet" in texts(app)
 
 
@@ -223,7 +243,7 @@ def test_two_saved_scenarios_are_compared_side_by_side(
     compared = simulate.whatif(profiled_db, saved, default_scope(profiled_db))
     expected = simulate.summarize(compared)
     assert compare(app).value == list(saved)
-    table = frame_with(app, "savings_pct")
+    table = frame_with(app, "map_savings_pct")
     assert_frame_equal(table, expected.select(table.columns), check_dtypes=False)
     per_task = frame_with(app, "cheaper summaries tier")
     summaries = per_task.filter(pl.col("task_type") == "summarization").row(0, named=True)
@@ -232,7 +252,7 @@ def test_two_saved_scenarios_are_compared_side_by_side(
     assert comparison["data"][0]["x"] == pytest.approx(expected["monthly_scenario_cost_usd"].to_list())
 
     compare(app).set_value(["cheaper summaries"]).run()
-    assert frame_with(app, "savings_pct")["scenario"].to_list() == ["cheaper summaries"]
+    assert frame_with(app, "map_savings_pct")["scenario"].to_list() == ["cheaper summaries"]
     assert [option for option in app.selectbox(key="whatif_export").options] == [EDITED, *saved]
 
 
@@ -245,7 +265,10 @@ def test_profiling_page_shows_pass_rates_recommendation_and_projection(
 
     rates = api.profiling_pass_rates(profiled_db)
     shown_rates = frame_with(app, "avg_latency_ms")
-    assert_frame_equal(shown_rates, rates.select(shown_rates.columns), check_dtypes=False)
+    same = [column for column in shown_rates.columns if column in rates.columns]
+    assert_frame_equal(shown_rates.select(same), rates.select(same), check_dtypes=False)
+    low, high = rates.row(0, named=True)["pass_rate_low"], rates.row(0, named=True)["pass_rate_high"]
+    assert shown_rates["interval"][0] == f"{100 * low:.1f}%–{100 * high:.1f}%"
     chart, projection_chart = figures(app)
     tier1 = next(trace for trace in chart["data"] if trace["name"] == "tier1")
     expected_tier1 = rates.filter(pl.col("tier") == "tier1").sort("task_type")
@@ -256,10 +279,11 @@ def test_profiling_page_shows_pass_rates_recommendation_and_projection(
 
     recommendation = api.profiling_recommendation(profiled_db)
     shown = frame_with(app, "reason")
-    assert_frame_equal(shown, recommendation.select(shown.columns), check_dtypes=False)
+    same = ["task_type", "decision", "reason"]
+    assert_frame_equal(shown.select(same), recommendation.select(same), check_dtypes=False)
     assert "reasoning tier3 → tier2" in said
 
-    projection = api.cost_projection(profiled_db)
+    projection = simulate.monthly_projection(profiled_db, load_routing(), recommendation, default_scope(profiled_db))
     monthly = dict(projection.group_by("map_name").agg(pl.col("monthly_cost_usd").sum()).iter_rows())
     values = {label: metric.value for label, metric in metrics(app).items()}
     assert values == {
@@ -290,8 +314,22 @@ def test_the_profiling_recommendation_is_saved_as_a_whatif_scenario(
     app.switch_page(WHATIF).run()
     assert not app.exception
     expected = simulate.summarize(simulate.whatif(profiled_db, saved, default_scope(profiled_db)))
-    table = frame_with(app, "savings_pct")
+    table = frame_with(app, "map_savings_pct")
     assert_frame_equal(table, expected.select(table.columns), check_dtypes=False)
+
+
+def test_profiling_and_whatif_show_one_monthly_figure_for_the_same_map(
+    profiled_db_path: Path, open_app: OpenApp
+) -> None:
+    app = open_app(profiled_db_path, PROFILING)
+    shown = {label: metric.value for label, metric in metrics(app).items()}
+    app.button(key="profiling_save").click().run()
+    app.switch_page(WHATIF).run()
+    compared = frame_with(app, "map_savings_pct").row(0, named=True)
+    # the same map, the same traffic in view, the same basis: the same dollars
+    assert money(compared["monthly_scenario_cost_usd"]) == shown["Per 30-day month, recommended map"]
+    assert money(compared["monthly_current_map_cost_usd"]) == shown["Per 30-day month, current map"]
+    assert "cost per UTC day with traffic x 30" in texts(app)
 
 
 def test_audit_page_lists_every_task_type_with_its_warnings(
@@ -306,8 +344,10 @@ def test_audit_page_lists_every_task_type_with_its_warnings(
     assert shown["Warnings"].value == count(int(warnings.sum())) != "0"
     table = frame_with(app, "calls_over_guard")
     assert table["task_type"].to_list() == audit["task_type"].to_list()
-    assert table["warnings"].to_list() == [" · ".join(sentences) for sentences in audit["warnings"].to_list()]
+    assert table["warning_count"].to_list() == warnings.to_list()
     assert table["cost_usd"].to_list() == pytest.approx(audit["cost_usd"].to_list())
+    unlisted = table.filter(pl.col("task_type") == "unknown").row(0, named=True)
+    assert (unlisted["tier_shown"], unlisted["quality_gate"]) == ("tier2 (default)", "—")
     styles = app.dataframe[0].proto.arrow_data.styler.styles
     assert "#FBE3D6" in styles, "rows with warnings are highlighted"
     said = texts(app)
@@ -331,11 +371,28 @@ def test_the_pages_honour_the_filters(
     )
 
 
-def test_the_overview_links_its_savings_opportunity_to_the_whatif_page(
-    profiled_db: duckdb.DuckDBPyConnection, profiled_db_path: Path, open_app: OpenApp
+def test_the_overviews_largest_saving_is_the_profiling_recommendation(
+    profiled_db: duckdb.DuckDBPyConnection, profiled_db_path: Path, open_app: OpenApp, routing: Routing
 ) -> None:
     app = open_app(profiled_db_path)
-    top = api.savings_opportunity(profiled_db, default_scope(profiled_db)).row(0, named=True)
+    recommended = simulate.profiling_maps(routing, api.profiling_recommendation(profiled_db))["recommended"]
+    by_task = simulate.whatif(profiled_db, {"recommended": recommended}, default_scope(profiled_db))
+    reasoning = by_task.filter(pl.col("task_type") == "reasoning").row(0, named=True)
+    assert reasoning["map_savings_usd"] == by_task["map_savings_usd"].max() > 0
+    card = metrics(app)["reasoning: tier3 → tier2, per 30-day month"]
+    assert card.value == money(simulate.per_month(reasoning["map_savings_usd"], reasoning["period_days"]))
+    assert "Largest savings: profiling recommendation" in [header.value for header in app.subheader]
+    assert "cost per UTC day with traffic x 30" in texts(app)
+    assert [link.proto.page for link in page_links(app) if "recommendation" in link.value] == ["profiling"]
+
+
+def test_without_a_recommendation_the_overview_shows_spend_above_default_tiers_and_says_so(
+    sample_db: duckdb.DuckDBPyConnection, sample_db_path: Path, open_app: OpenApp
+) -> None:
+    app = open_app(sample_db_path)
+    top = api.savings_opportunity(sample_db, default_scope(sample_db)).row(0, named=True)
+    assert "Largest savings: spend above default tiers" in [header.value for header in app.subheader]
+    assert "No profiling recommendation saves anything here" in texts(app)
     link = next(link for link in page_links(app) if link.value == "Price moving it on What-if")
     assert link.proto.page == "whatif" and top["task_type"] in link.proto.help
 
@@ -357,10 +414,23 @@ def test_a_profiling_upload_loads_a_run_and_fills_the_page(
     assert len(app.get("plotly_chart")) == 2
     con = connect(path)
     try:
-        assert frame_with(app, "reason")["recommended_tier"].to_list() == (
-            api.profiling_recommendation(con)["recommended_tier"].to_list()
+        assert frame_with(app, "reason")["task_type"].to_list() == (
+            api.profiling_recommendation(con)["task_type"].to_list()
         )
         assert con.execute("select source from profiling_runs").fetchall() == [("upload:results.jsonl",)]
+    finally:
+        con.close()
+
+    # a file with no usable result is refused, in words, and the run above stays the latest
+    unusable = b'{"prompt_id": "p1", "task_type": "reasoning", "tier": "tier1", "passed": "maybe"}\n'
+    app.file_uploader[0].set_value([("broken.jsonl", unusable, "application/json")])
+    app.form_submit_button[0].click().run()
+    [error] = [str(element.value) for element in app.error]
+    assert error.startswith("broken.jsonl: not loaded: ") and "no usable profiling result (1 read; line 1" in error
+    assert "the latest run is unchanged" in error
+    con = connect(path)
+    try:
+        assert con.execute("select count(*) from profiling_runs").fetchall() == [(1,)]
     finally:
         con.close()
 

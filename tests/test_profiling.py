@@ -185,6 +185,29 @@ def test_task_audit_warnings(tmp_path: Path) -> None:
     assert at_route["output_cost_share"] == pytest.approx(2.002 / 2.912)
     assert at_route["warnings"] == [
         "output-heavy: output tokens are 69% of its cost; route by expected output length too",
-        "1 calls exceed the context guard (80% of the window) of mid or of the model that served them",
+        "1 call exceeds the context guard (80% of the window) of mid or of the model that served them",
         "no quality oracle declared",
     ]
+
+
+def test_a_run_with_no_usable_result_is_refused_and_the_latest_run_stays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "refused.duckdb")
+    assert main(["profile", str(SAMPLE_LOGS / "profiling_results.jsonl"), "--db", db, "--json"]) == 0
+    good = json.loads(capsys.readouterr().out)
+    unusable = write_jsonl(
+        tmp_path / "unusable.jsonl",
+        [{"prompt_id": "p1", "task_type": "reasoning", "tier": "tier1", "passed": "maybe"}, {"prompt_id": "p2"}],
+    )
+    assert main(["profile", str(unusable), "--db", db]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0
+    assert f"{unusable}: no usable profiling result (2 read; line 1: passed: 'maybe' is not true or false" in error
+    con = connect(Path(db))
+    try:
+        assert con.execute("select count(*), max(run_id) from profiling_runs").fetchall() == [(1, good["run_id"])]
+        assert con.execute("select count(*) from quarantine where ingest_id < 0").fetchall() == [(0,)]
+        assert api.profiling_pass_rates(con).height == len(good["pass_rates"])
+    finally:
+        con.close()

@@ -184,7 +184,11 @@ def test_observed_pass_rate_is_used_when_a_task_moves_down(
     assert row["expected_escalations"] == pytest.approx(0.25)
 
 
-def test_summary_normalises_to_a_month(build_db: BuildDb, config: dict[str, Path], tmp_path: Path) -> None:
+def test_summary_normalises_to_a_month_of_days_with_traffic(
+    build_db: BuildDb, config: dict[str, Path], tmp_path: Path
+) -> None:
+    # two days with traffic (the 1st and the 11th) in a 15-day scope: the month is 30 / 2 of their cost, whatever
+    # the scope's length (the one basis: cost per UTC day with traffic x 30)
     con = build_db([call("a", "t", "mid", 1), call("b", "t", "mid", 11)], **config)
     frame = simulate.whatif(
         con,
@@ -192,9 +196,62 @@ def test_summary_normalises_to_a_month(build_db: BuildDb, config: dict[str, Path
         simulate.Scope(start=dt.date(2025, 1, 1), end=dt.date(2025, 1, 16)),
     )
     [total] = simulate.summarize(frame).to_dicts()
-    assert total["period_days"] == 15
-    assert total["monthly_baseline_cost_usd"] == pytest.approx(0.006 * 30 / 15)
+    assert total["period_days"] == 2
+    assert total["monthly_baseline_cost_usd"] == pytest.approx(0.006 * 30 / 2)
+    assert total["monthly_baseline_cost_usd"] == pytest.approx(simulate.per_month(0.006, 2))
+    assert total["monthly_map_savings_usd"] == pytest.approx((0.006 - 0.0006) * 30 / 2)
     assert total["savings_pct"] == pytest.approx((0.006 - 0.0006) / 0.006)
+
+
+def test_an_unedited_map_saves_exactly_nothing_and_repricing_is_apart(
+    build_db: BuildDb, config: dict[str, Path], tmp_path: Path
+) -> None:
+    # trace x of t (a tier2 task) was served by big (tier3): the current map itself reprices it on mid
+    con = build_db([call("a", "t", "mid", 10), call("x", "t", "big", 10, input_tokens=333, output_tokens=77)], **config)
+    current = load_routing(config["routing_path"])
+    [total] = simulate.summarize(simulate.whatif(con, {"unedited": current})).to_dicts()
+    big = (333 * 100 + 77 * 200) / 1e6
+    on_mid = (333 * 10 + 77 * 20) / 1e6
+    assert total["baseline_cost_usd"] == pytest.approx(0.003 + big)
+    assert total["current_map_cost_usd"] == pytest.approx(0.003 + on_mid)
+    assert total["repricing_usd"] == pytest.approx(big - on_mid)
+    assert total["map_savings_usd"] == 0.0
+    assert total["monthly_map_savings_usd"] == 0.0
+    # the old total keeps its meaning: actual - scenario, repricing included
+    assert total["savings_usd"] == pytest.approx(big - on_mid)
+    moved = simulate.summarize(simulate.whatif(con, {"move": scenario(MOVE_T_TO_TIER1, tmp_path)})).row(0, named=True)
+    assert moved["map_savings_usd"] == pytest.approx(moved["current_map_cost_usd"] - moved["scenario_cost_usd"])
+    assert moved["repricing_usd"] == pytest.approx(total["repricing_usd"])
+    with pytest.raises(ValueError, match="needs a name"):
+        simulate.whatif(con, {"": current})
+
+
+def test_profiling_projection_is_the_whatif_figure_for_the_same_map(
+    build_db: BuildDb, config: dict[str, Path], tmp_path: Path
+) -> None:
+    con = build_db([call(f"r{i}", "t", "mid", day) for i, day in enumerate((3, 3, 4, 9))], **config)
+    write_jsonl(
+        tmp_path / "profiling.jsonl",
+        [
+            {"prompt_id": f"p{i}", "task_type": "t", "tier": tier, "passed": i % 10 != 0, "input_tokens": 100,
+             "output_tokens": 100}
+            for tier in ("tier1", "tier2", "tier3")
+            for i in range(40)
+        ],
+    )  # fmt: skip
+    load_profiling(con, tmp_path / "profiling.jsonl")
+    current = load_routing(config["routing_path"])
+    recommendation = simulate.api.profiling_recommendation(con)
+    projection = simulate.monthly_projection(con, current, recommendation)
+    monthly = {name: projection.filter(projection["map_name"] == name)["monthly_cost_usd"].sum() for name in
+               simulate.PROFILING_MAPS}  # fmt: skip
+    maps = simulate.profiling_maps(current, recommendation)
+    totals = {row["scenario"]: row for row in simulate.summarize(simulate.whatif(con, maps)).iter_rows(named=True)}
+    for name in simulate.PROFILING_MAPS:
+        assert monthly[name] == pytest.approx(totals[name]["monthly_scenario_cost_usd"], rel=1e-12)
+    # 4 traces of 0.003 on tier2 over 3 days with traffic: 0.012 x 30 / 3 per month on the current map
+    assert monthly["current"] == pytest.approx(0.012 * 30 / 3)
+    assert projection["traffic_source"].unique().to_list() == ["observed"]
 
 
 def test_whatif_cli_json_compares_scenarios(
@@ -235,6 +292,12 @@ def test_whatif_cli_json_compares_scenarios(
         "monthly_scenario_cost_usd",
         "guarded_calls",
         "expected_escalations",
+        "current_map_cost_usd",
+        "repricing_usd",
+        "map_savings_usd",
+        "map_savings_pct",
+        "monthly_current_map_cost_usd",
+        "monthly_map_savings_usd",
         "by_task",
     } <= set(move)
     assert set(move["by_task"][0]) >= {
@@ -245,9 +308,30 @@ def test_whatif_cli_json_compares_scenarios(
         "baseline_cost_usd",
         "scenario_cost_usd",
         "savings_usd",
+        "current_map_cost_usd",
+        "repricing_usd",
+        "map_savings_usd",
     }
     assert move["scenario_cost_usd"] == pytest.approx(0.0003)
     assert payload["scenarios"][1]["savings_usd"] == pytest.approx(0)
+    assert payload["scenarios"][1]["map_savings_usd"] == 0.0
+
+
+def test_whatif_cli_text_separates_repricing_from_the_maps_savings(
+    build_db: BuildDb, config: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    con = build_db([call("a", "t", "mid", 10), call("x", "t", "big", 10, 1000, 1000)], **config)
+    [(db_path,)] = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    con.close()
+    paths = ["--prices", str(config["prices_path"]), "--routing", str(config["routing_path"])]
+    assert main(["whatif", "--db", db_path, *paths, "--tier-map", str(config["routing_path"])]) == 0
+    text = capsys.readouterr().out
+    # x: (1000 x 100 + 1000 x 200) / 1M = 0.30 on big, repriced on mid at (1000 x 10 + 1000 x 20) / 1M = 0.03
+    assert "repricing of what was served: $0.27" in text
+    assert "the map saves $0.00 (0.0% of the current map)" in text
+    assert "cost per UTC day with traffic x 30" in text
 
 
 def test_exports(config: dict[str, Path]) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 
 UNPRICED = "unpriced"
+# How a value that is not there reads, everywhere (a table cell, a KPI): never "None", never a misleading 0
+MISSING = "—"
 
 
 def _missing(value: float | None) -> bool:
@@ -29,7 +31,7 @@ def money(value: float | None, *, missing: str = UNPRICED) -> str:
     return f"{sign}${size:.{decimals}f}"
 
 
-def percent(value: float | None, *, decimals: int = 1, missing: str = "–") -> str:
+def percent(value: float | None, *, decimals: int = 1, missing: str = MISSING) -> str:
     """A share or rate (0.153 -> 15.3%); a share too small to show is "<0.1%", not "0.0%"."""
     if _missing(value):
         return missing
@@ -40,9 +42,21 @@ def percent(value: float | None, *, decimals: int = 1, missing: str = "–") -> 
     return f"{value:.{decimals}%}"
 
 
-def count(value: int | float | None, *, missing: str = "–") -> str:
-    """A whole number with thousands separators."""
-    return missing if _missing(value) else f"{round(value or 0):,}"
+def count(value: int | float | None, unit: str | None = None, *, missing: str = MISSING) -> str:
+    """A whole number with thousands separators, with its unit in the singular or the plural when one is given
+    ('1 call', '1,082 calls')."""
+    if _missing(value):
+        return missing
+    number = round(value or 0)
+    if unit is None:
+        return f"{number:,}"
+    return f"{number:,} {unit if number == 1 else plural(unit)}"
+
+
+def plural(unit: str) -> str:
+    """'call' -> 'calls', 'day with data' -> 'days with data' (the first word takes the plural)."""
+    first, _, rest = unit.partition(" ")
+    return f"{first}s {rest}" if rest else f"{first}s"
 
 
 def change(current: float | None, previous: float | None) -> str | None:

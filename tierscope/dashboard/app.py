@@ -4,13 +4,18 @@ sidebar and runs the chosen page; each page lives in dashboard/views/.
 Run it with ``tierscope dashboard --db PATH`` (or ``streamlit run dashboard/app.py`` with TIERSCOPE_DB set).
 """
 
+from pathlib import Path
+
 import duckdb
 import streamlit as st
 
 from tierscope.dashboard import cache, filters, live
 from tierscope.queries.config import ConfigError
 
-st.set_page_config(page_title="tierscope", page_icon=":material/savings:", layout="wide")
+# A file shipped with the package, served by the app itself: a material icon as page_icon is fetched from a font
+# host, and a local dashboard fetches nothing from outside the machine.
+ICON = Path(__file__).resolve().parent / "icon.png"
+st.set_page_config(page_title="tierscope", page_icon=str(ICON), layout="wide")
 
 try:
     cache.connection()
@@ -40,4 +45,5 @@ page = st.navigation(
 )
 filters.sidebar()
 live.sidebar()
+filters.show_link_problems()
 page.run()

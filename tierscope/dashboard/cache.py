@@ -123,10 +123,28 @@ def _whatif(db: Database, version: int, scenarios: tuple[tuple[str, str], ...], 
         return simulate.whatif(reader, scenario_maps, scope)
 
 
+@st.cache_data(show_spinner=False, max_entries=500)
+def _comparison(db: Database, version: int, scope: Scope) -> api.Comparison | None:
+    reader = cursor()
+    with gate.reading():
+        return api.comparison(reader, scope)
+
+
+@st.cache_data(show_spinner="Pricing the profiling maps…", max_entries=200)
+def _projection(db: Database, version: int, routing_json: str, scope: Scope) -> pl.DataFrame:
+    reader = cursor()
+    with gate.reading():
+        return simulate.monthly_projection(
+            reader, Routing.model_validate_json(routing_json), api.profiling_recommendation(reader), scope
+        )
+
+
 def clear_results() -> None:
     """Forget every cached result (the next view recomputes from the database)."""
     _frame.clear()
     _whatif.clear()
+    _comparison.clear()
+    _projection.clear()
 
 
 # One typed function per query the pages use; grain and units are documented on queries.api.
@@ -142,6 +160,15 @@ def data_quality(scope: Scope) -> pl.DataFrame:
 
 def kpis(scope: Scope) -> pl.DataFrame:
     return _cached("kpis", scope)
+
+
+def days_with_data(scope: Scope) -> pl.DataFrame:
+    return _cached("days_with_data", scope)
+
+
+def comparison(scope: Scope) -> api.Comparison | None:
+    """The period the scope is compared with (as many days with data, just before it); see api.comparison."""
+    return _comparison(database(), data_version(), scope)
 
 
 def cost_by(dimension: api.Dimension, scope: Scope) -> pl.DataFrame:
@@ -232,8 +259,9 @@ def profiling_recommendation() -> pl.DataFrame:
     return _cached("profiling_recommendation")
 
 
-def cost_projection() -> pl.DataFrame:
-    return _cached("cost_projection")
+def monthly_projection(scope: Scope) -> pl.DataFrame:
+    """The profiling maps' monthly cost on the traffic in scope (simulate.monthly_projection), on the one basis."""
+    return _projection(database(), data_version(), routing().model_dump_json(), scope)
 
 
 def whatif(scenarios: Mapping[str, Routing], scope: Scope) -> pl.DataFrame:

@@ -8,6 +8,8 @@ price book cannot compute is labelled "unpriced", never drawn as $0.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -20,6 +22,15 @@ UNTIERED = "untiered"
 TIER_PALETTE = ("#56B4E9", "#0072B2", "#E69F00", "#CC79A7", "#009E73", "#F0E442")
 UNTIERED_COLOR = "#999999"
 NEUTRAL = "#5B6770"
+# Sankey links are drawn this opaque: light enough to see crossings, dark enough that two tiers stay apart
+FLOW_ALPHA = 0.7
+# The savings axis spans at least this share of the largest task type's cost (and $1), both ways from $0, so a few
+# cents of difference never fill it
+SAVINGS_AXIS_SHARE = 0.02
+SAVINGS_AXIS_MINIMUM_USD = 1.0
+DAY_MS = 86_400_000
+# at most this many day ticks, so the labels stay level on a half-width chart
+MAX_DAY_TICKS = 8
 FLAGGED = "#D55E00"
 BASELINE = "#7F7F7F"
 MONEY_TICKS = "$,.2~f"
@@ -80,6 +91,26 @@ def _money_text(values: Sequence[float | None]) -> list[str]:
     return [money(value) for value in values]
 
 
+def _count_text(values: Sequence[int | None], unit: str) -> list[str]:
+    return [count(value, unit) for value in values]
+
+
+def day_axis(figure: go.Figure, days: Sequence[dt.date | dt.datetime], max_ticks: int = MAX_DAY_TICKS) -> go.Figure:
+    """An x axis of UTC days: ticks on whole days only (one tick for one day, at most ``max_ticks``), so a short
+    range never shows the same day twice or hours that have no data."""
+    distinct = sorted({day.date() if isinstance(day, dt.datetime) else day for day in days})
+    if not distinct:
+        return figure
+    first, last = distinct[0], distinct[-1]
+    step = max(1, math.ceil(((last - first).days + 1) / max_ticks))
+    half_day = dt.timedelta(hours=12)
+    start, end = dt.datetime.combine(first, dt.time()), dt.datetime.combine(last, dt.time())
+    figure.update_xaxes(
+        tickformat="%b %d", tick0=start, dtick=step * DAY_MS, range=[start - half_day, end + half_day], tickangle=0
+    )
+    return figure
+
+
 def daily_spend_by_tier(daily: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
     """Stacked bars of spend per UTC day, one colour per served tier. ``daily``: mart_daily_cost rows."""
     by_day = (
@@ -97,14 +128,20 @@ def daily_spend_by_tier(daily: pl.DataFrame, tier_order: Sequence[str]) -> go.Fi
                 y=rows["cost_usd"].to_list(),
                 name=tier,
                 marker_color=colors.get(tier, UNTIERED_COLOR),
-                customdata=list(zip(_money_text(rows["cost_usd"].to_list()), rows["calls"].to_list(), strict=True)),
-                hovertemplate=f"%{{x|%a %b %d}} · {tier}<br>%{{customdata[0]}} · %{{customdata[1]:,}} calls"
-                "<extra></extra>",
+                customdata=list(
+                    zip(
+                        _money_text(rows["cost_usd"].to_list()),
+                        _count_text(rows["calls"].to_list(), "call"),
+                        strict=True,
+                    )
+                ),
+                hovertemplate=f"%{{x|%a %b %d}} · {tier}<br>%{{customdata[0]}} · %{{customdata[1]}}<extra></extra>",
             )
         )
     figure.update_layout(barmode="stack", bargap=0.15)
     figure.update_yaxes(title="spend (USD)", tickformat=MONEY_TICKS)
-    figure.update_xaxes(title=None, tickformat="%b %d")
+    figure.update_xaxes(title=None)
+    day_axis(figure, by_day["day"].to_list())
     return _layout(figure, height=340)
 
 
@@ -127,8 +164,14 @@ def spend_by_task(daily: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
                 name=tier,
                 orientation="h",
                 marker_color=colors.get(tier, UNTIERED_COLOR),
-                customdata=list(zip(_money_text(rows["cost_usd"].to_list()), rows["calls"].to_list(), strict=True)),
-                hovertemplate=f"%{{y}} · {tier}<br>%{{customdata[0]}} · %{{customdata[1]:,}} calls<extra></extra>",
+                customdata=list(
+                    zip(
+                        _money_text(rows["cost_usd"].to_list()),
+                        _count_text(rows["calls"].to_list(), "call"),
+                        strict=True,
+                    )
+                ),
+                hovertemplate=f"%{{y}} · {tier}<br>%{{customdata[0]}} · %{{customdata[1]}}<extra></extra>",
             )
         )
     figure.add_trace(
@@ -203,28 +246,26 @@ def tier_matrix(tier_mix: pl.DataFrame, tier_order: Sequence[str], measure: Matr
 
 
 def tier_share_over_time(daily: pl.DataFrame, tier_order: Sequence[str], measure: Measure = "calls") -> go.Figure:
-    """100% stacked areas: each served tier's share of the day's calls or spend. ``daily``: mart_daily_cost rows."""
+    """Each served tier's share of the day's calls or spend, as 100% stacked bars: one bar per day with data, so a
+    day without data is an empty slot, never a slope drawn across it. ``daily``: mart_daily_cost rows."""
     by_day = daily.group_by("day", "served_tier").agg(pl.col(measure).sum().alias("value")).sort("day")
     colors = tier_colors(tier_order)
     figure = go.Figure()
     for tier in _ordered_tiers(by_day["served_tier"].to_list(), tier_order):
         rows = by_day.filter(pl.col("served_tier") == tier)
-        color = colors.get(tier, UNTIERED_COLOR)
         figure.add_trace(
-            go.Scatter(
+            go.Bar(
                 x=rows["day"].to_list(),
                 y=[value or 0 for value in rows["value"].to_list()],
                 name=tier,
-                mode="lines",
-                stackgroup="share",
-                groupnorm="percent",
-                line={"width": 0.5, "color": color},
-                fillcolor=color,
+                marker_color=colors.get(tier, UNTIERED_COLOR),
                 hovertemplate=f"%{{x|%a %b %d}} · {tier}: %{{y:.1f}}%<extra></extra>",
             )
         )
+    figure.update_layout(barmode="stack", barnorm="percent", bargap=0.15)
     figure.update_yaxes(title=f"share of {MEASURE_LABELS[measure]} (%)", range=[0, 100], ticksuffix="%")
-    figure.update_xaxes(title=None, tickformat="%b %d")
+    figure.update_xaxes(title=None)
+    day_axis(figure, by_day["day"].to_list())
     return _layout(figure, height=320)
 
 
@@ -241,6 +282,8 @@ def model_flow_sankey(flow: pl.DataFrame, tier_order: Sequence[str], max_flows: 
     figure = go.Figure(
         go.Sankey(
             arrangement="snap",
+            # labels sit over the flows: dark text with a white halo stays legible on every tier colour
+            textfont={"color": "#1F1F1F", "size": 12, "shadow": "1px 1px 2px #FFFFFF, -1px -1px 2px #FFFFFF"},
             node={
                 "label": [f"asked {name}" for name, _ in sources] + [f"served by {name}" for name, _ in targets],
                 "color": [colors.get(tier, UNTIERED_COLOR) for _, tier in nodes],
@@ -253,7 +296,7 @@ def model_flow_sankey(flow: pl.DataFrame, tier_order: Sequence[str], max_flows: 
                 "source": [source_index[name] for name in top["requested_model"].to_list()],
                 "target": [target_index[name] for name in top["served_model"].to_list()],
                 "value": top["requests"].to_list(),
-                "color": [_rgba(colors.get(tier, UNTIERED_COLOR), 0.45) for tier in top["served_tier"].to_list()],
+                "color": [_rgba(colors.get(tier, UNTIERED_COLOR), FLOW_ALPHA) for tier in top["served_tier"].to_list()],
                 "customdata": list(
                     zip(top["escalated_requests"].to_list(), _money_text(top["cost_usd"].to_list()), strict=True)
                 ),
@@ -265,27 +308,44 @@ def model_flow_sankey(flow: pl.DataFrame, tier_order: Sequence[str], max_flows: 
     return _layout(figure, height=max(320, 26 * max(len(sources), len(targets)) + 60), legend=False)
 
 
-def escalation_windows(windows: pl.DataFrame, task_type: str) -> go.Figure:
+def drift_panels(flags: pl.DataFrame, windows: pl.DataFrame) -> tuple[list[str], list[str]]:
+    """Which task types get a drift panel, most severe first, and which are left out for want of a judged window
+    (never enough requests, or no baseline: ``unknown`` usually). Severity: flagged first, then the latest judged
+    window's rate against its limit. ``flags``: mart_drift_flags rows; ``windows``: mart_escalation_by_window."""
+    judged = set(windows.filter(pl.col("is_judged"))["task_type"].to_list())
+    ordered = (
+        flags.filter(pl.col("task_type").is_in(list(judged)))
+        .with_columns((pl.col("escalation_rate") / pl.col("limit_rate")).alias("severity"))
+        .sort(["is_flagged", "severity", "task_type"], descending=[True, True, False], nulls_last=True)
+    )
+    shown = ordered["task_type"].to_list()
+    hidden = sorted(set(windows["task_type"].to_list()) - set(shown))
+    return shown, hidden
+
+
+def escalation_windows(windows: pl.DataFrame, task_type: str, min_requests: int) -> go.Figure:
     """One task type's escalation rate per drift window against its baseline and limit, flagged windows marked
-    with a cross and windows with too few requests to judge drawn hollow. ``windows``: mart_escalation_by_window."""
+    with a cross. A window with fewer than ``min_requests`` requests has no rate worth drawing: the line breaks
+    there instead of dropping to a rate of a handful of requests. ``windows``: mart_escalation_by_window."""
     rows = windows.filter(pl.col("task_type") == task_type).sort("window_start")
     starts = rows["window_start"].to_list()
+    enough = [requests >= min_requests for requests in rows["requests"].to_list()]
     hover = [
-        f"{escalated:,} of {requests:,} requests escalated · limit {percent(limit, decimals=2)}"
+        f"{count(escalated)} of {count(requests, 'request')} escalated · limit {percent(limit, decimals=2)}"
         for escalated, requests, limit in rows.select("escalated", "requests", "limit_rate").iter_rows()
     ]
     figure = go.Figure()
     figure.add_trace(
         go.Scatter(
             x=starts,
-            y=rows["escalation_rate"].to_list(),
+            y=[
+                rate if judged else None for rate, judged in zip(rows["escalation_rate"].to_list(), enough, strict=True)
+            ],
             name="escalation rate",
             mode="lines+markers",
+            connectgaps=False,
             line={"color": TIER_PALETTE[1], "width": 2},
-            marker={
-                "size": 7,
-                "symbol": ["circle" if judged else "circle-open" for judged in rows["is_judged"].to_list()],
-            },
+            marker={"size": 7},
             customdata=hover,
             hovertemplate="%{x|%b %d %H:%M}: %{y:.2%}<br>%{customdata}<extra></extra>",
         )
@@ -321,8 +381,10 @@ def escalation_windows(windows: pl.DataFrame, task_type: str) -> go.Figure:
             hovertemplate="flagged: %{y:.2%}<extra></extra>",
         )
     )
-    figure.update_yaxes(title="escalated requests", tickformat=".1%", rangemode="tozero")
+    figure.update_yaxes(title="escalation rate (%)", tickformat=".1%", rangemode="tozero")
     figure.update_xaxes(title=None, tickformat="%b %d")
+    if all(start == dt.datetime.combine(start.date(), dt.time()) for start in starts):
+        day_axis(figure, starts, max_ticks=5)
     figure.update_layout(title={"text": task_type, "x": 0, "y": 0.98, "font": {"size": 15}})
     figure = _layout(figure, height=300)
     figure.update_layout(margin={"t": 70}, legend={"y": 1.0})
@@ -342,7 +404,7 @@ def model_costs_bars(models: pl.DataFrame, tier_order: Sequence[str]) -> go.Figu
         .sort("cost_usd", "served_model", nulls_last=False)
     )
     labels = [
-        f"  {money(cost)}" if cost is not None else f"  unpriced ({unpriced:,} calls)"
+        f"  {money(cost)}" if cost is not None else f"  unpriced ({count(unpriced, 'call')})"
         for cost, unpriced in by_model.select("cost_usd", "unpriced_calls").iter_rows()
     ]
     by_model = by_model.with_columns(pl.Series("label", labels))
@@ -360,8 +422,8 @@ def model_costs_bars(models: pl.DataFrame, tier_order: Sequence[str]) -> go.Figu
                 text=rows["label"].to_list(),
                 textposition="outside",
                 cliponaxis=False,
-                customdata=rows["calls"].to_list(),
-                hovertemplate="%{y} · " + tier + "<br>%{text} · %{customdata:,} calls<extra></extra>",
+                customdata=_count_text(rows["calls"].to_list(), "call"),
+                hovertemplate="%{y} · " + tier + "<br>%{text} · %{customdata}<extra></extra>",
             )
         )
     models_order = by_model["served_model"].to_list()
@@ -441,8 +503,8 @@ def team_feature_costs(owners: pl.DataFrame, max_rows: int = 15) -> go.Figure:
             text=[f"  {label}" for label in _money_text(rows["cost_usd"].to_list())],
             textposition="outside",
             cliponaxis=False,
-            customdata=rows["calls"].to_list(),
-            hovertemplate="%{y}<br>%{text} · %{customdata:,} calls<extra></extra>",
+            customdata=_count_text(rows["calls"].to_list(), "call"),
+            hovertemplate="%{y}<br>%{text} · %{customdata}<extra></extra>",
         )
     )
     figure.update_yaxes(categoryorder="array", categoryarray=rows["owner"].to_list(), title=None)
@@ -450,11 +512,20 @@ def team_feature_costs(owners: pl.DataFrame, max_rows: int = 15) -> go.Figure:
     return _layout(figure, height=max(240, 28 * rows.height + 80), legend=False)
 
 
+def savings_axis_extent(savings: Sequence[float], costs: Sequence[float | None]) -> float:
+    """Half the width of a symmetric savings axis: room for the largest bar and its label, and never less than
+    SAVINGS_AXIS_SHARE of the largest cost (nor SAVINGS_AXIS_MINIMUM_USD), so cents of difference stay cents."""
+    largest_bar = max((abs(value) for value in savings), default=0.0)
+    largest_cost = max((value or 0.0 for value in costs), default=0.0)
+    return max(1.35 * largest_bar, SAVINGS_AXIS_SHARE * largest_cost, SAVINGS_AXIS_MINIMUM_USD)
+
+
 def savings_by_task(by_task: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
-    """Horizontal bars of one scenario's savings per task type (negative: the scenario costs more), largest saving on
-    top, each bar in the colour of the tier the scenario routes the task type to. ``by_task``: the rows of one
-    scenario of simulate.whatif()."""
-    rows = by_task.with_columns(pl.col("savings_usd").fill_null(0).alias("bar_usd")).sort(
+    """Horizontal bars of what one scenario's edits save per task type against the current map (negative: it costs
+    more), largest saving on top, each bar in the colour of the tier the scenario routes the task type to, on a
+    symmetric axis around $0 (:func:`savings_axis_extent`). ``by_task``: the rows of one scenario of
+    simulate.whatif()."""
+    rows = by_task.with_columns(pl.col("map_savings_usd").fill_null(0).alias("bar_usd")).sort(
         "bar_usd", "task_type", descending=[False, True]
     )
     colors = tier_colors(tier_order)
@@ -468,50 +539,47 @@ def savings_by_task(by_task: pl.DataFrame, tier_order: Sequence[str]) -> go.Figu
                 name=f"routed to {tier}",
                 orientation="h",
                 marker_color=colors.get(tier, UNTIERED_COLOR),
-                text=[f"  {label}  " for label in _money_text(routed["savings_usd"].to_list())],
+                text=[f"  {label}  " for label in _money_text(routed["map_savings_usd"].to_list())],
                 textposition="outside",
                 cliponaxis=False,
                 customdata=list(
                     zip(
                         routed["baseline_tier"].to_list(),
-                        _money_text(routed["baseline_cost_usd"].to_list()),
+                        _money_text(routed["current_map_cost_usd"].to_list()),
                         _money_text(routed["scenario_cost_usd"].to_list()),
                         strict=True,
                     )
                 ),
-                hovertemplate="%{y}: %{customdata[0]} → " + tier + "<br>actual %{customdata[1]} → scenario "
+                hovertemplate="%{y}: %{customdata[0]} → " + tier + "<br>current map %{customdata[1]} → scenario "
                 "%{customdata[2]}<br>saves %{text}<extra></extra>",
             )
         )
-    tasks, bars = rows["task_type"].to_list(), rows["bar_usd"].to_list()
-    extent = max((abs(value) for value in bars), default=0) or 1
-    lowest, highest = min([0.0, *bars]), max([0.0, *bars])
+    tasks = rows["task_type"].to_list()
+    extent = savings_axis_extent(rows["bar_usd"].to_list(), rows["current_map_cost_usd"].to_list())
     figure.update_yaxes(categoryorder="array", categoryarray=tasks, title=None)
     figure.update_xaxes(
-        title="savings (USD, actual − scenario)",
+        title="savings (USD, current map − scenario)",
         tickformat=MONEY_TICKS,
         zeroline=True,
         zerolinecolor="#444444",
-        range=[lowest - (0.3 * extent if lowest < 0 else 0), highest + 0.3 * extent],
+        range=[-extent, extent],
     )
     figure.update_layout(barmode="overlay", bargap=0.3)
     return _layout(figure, height=max(240, 40 * len(tasks) + 90))
 
 
 def scenario_comparison(totals: pl.DataFrame) -> go.Figure:
-    """Horizontal bars of each scenario's cost per 30-day month against the actual cost per month (dashed line),
-    each labelled with its saving; first scenario on top. ``totals``: simulate.summarize() rows."""
+    """Horizontal bars of each scenario's cost per 30-day month against the current map's (dashed line), each
+    labelled with what its edits save per month; first scenario on top. ``totals``: simulate.summarize() rows."""
     labels = [
         f"{money(monthly)} · saves {money(saved)} ({percent(share)})  "
         for monthly, saved, share in totals.select(
-            "monthly_scenario_cost_usd",
-            pl.col("monthly_baseline_cost_usd") - pl.col("monthly_scenario_cost_usd"),
-            "savings_pct",
+            "monthly_scenario_cost_usd", "monthly_map_savings_usd", "map_savings_pct"
         ).iter_rows()
     ]
     names = totals["scenario"].to_list()
     monthly = totals["monthly_scenario_cost_usd"].fill_null(0).to_list()
-    baseline = max(totals["monthly_baseline_cost_usd"].drop_nulls().to_list(), default=0.0)
+    current = max(totals["monthly_current_map_cost_usd"].drop_nulls().to_list(), default=0.0)
     figure = go.Figure(
         go.Bar(
             y=names,
@@ -526,13 +594,13 @@ def scenario_comparison(totals: pl.DataFrame) -> go.Figure:
         )
     )
     figure.add_vline(
-        x=baseline,
+        x=current,
         line={"color": BASELINE, "dash": "dash", "width": 2},
-        annotation_text=f"actual: {money(baseline)} per month",
+        annotation_text=f"current map: {money(current)} per month",
         annotation_position="top",
         annotation_bgcolor="rgba(255,255,255,0.85)",
     )
-    largest = max([baseline, *monthly]) or 1
+    largest = max([current, *monthly]) or 1
     figure.update_yaxes(categoryorder="array", categoryarray=names[::-1], title=None)
     figure.update_xaxes(title="cost per 30-day month (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.1])
     figure = _layout(figure, height=max(200, 48 * len(names) + 110), legend=False)
@@ -595,7 +663,7 @@ PROJECTION_MAPS = {"all_frontier": "all on the top tier", "current": "current ma
 def cost_projection(projection: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
     """Horizontal bars of the projected cost per 30-day month under each map (all traffic on the top tier, the
     current map, the recommended map; top to bottom), stacked by the tier each task type goes to, with the total at
-    the end of each bar. ``projection``: mart_cost_projection rows."""
+    the end of each bar. ``projection``: simulate.monthly_projection rows."""
     by_map_tier = projection.group_by("map_name", "tier").agg(_priced_sum("monthly_cost_usd"))
     totals = projection.group_by("map_name").agg(_priced_sum("monthly_cost_usd"))
     maps = [name for name in PROJECTION_MAPS if name in set(totals["map_name"].to_list())]

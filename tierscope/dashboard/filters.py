@@ -2,7 +2,9 @@
 
 The filters are bound to the URL query string (``?dates=2026-11-01&dates=2026-11-14&task=extraction&team=search``)
 so a view can be shared as a link; every page reads the resulting :class:`~queries.api.Scope` from
-:func:`page_scope`.
+:func:`page_scope`. A link naming a value no call has, or a date outside the data, is reported on the page
+(:func:`show_link_problems`) rather than silently reset. The default window follows the data: the last
+DEFAULT_DAYS days that have calls, up to the newest call.
 """
 
 from __future__ import annotations
@@ -24,25 +26,77 @@ SCOPE_KEY = "_tierscope_scope"
 DATA_PAGE = "views/data.py"
 
 
+LINK_PROBLEMS_KEY = "_tierscope_link_problems"
+FILTERS = ((TASK_TYPES, "task_type", "task"), (TEAMS, "team", "team"), (PROVIDERS, "provider", "provider"))
+
+
 @dataclass(frozen=True)
 class Span:
-    """The first and last UTC day with calls in the database."""
+    """The UTC days with calls in the database, oldest first; the last is the newest call's day."""
 
-    first_day: dt.date
-    last_day: dt.date
+    days: tuple[dt.date, ...]
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.days[0]
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.days[-1]
 
 
 def data_span() -> Span | None:
-    """The days the database covers; None when it holds no calls."""
-    totals = cache.data_quality(ALL).row(0, named=True)
-    if not totals["calls"]:
+    """The days with calls, up to the newest call (mart_freshness); None when the database holds no calls."""
+    fresh = cache.freshness().row(0, named=True)
+    if not fresh["calls"]:
         return None
-    return Span(totals["first_started_at"].date(), totals["last_started_at"].date())
+    days = [day for day in cache.days_with_data(ALL)["day"].to_list() if day <= fresh["latest_started_at"].date()]
+    return Span(tuple(days))
 
 
 def default_dates(span: Span) -> tuple[dt.date, dt.date]:
-    """The last DEFAULT_DAYS days with data, so the previous period of equal length usually has data too."""
-    return max(span.first_day, span.last_day - dt.timedelta(days=DEFAULT_DAYS - 1)), span.last_day
+    """The last DEFAULT_DAYS days that have calls (days without any are skipped), ending on the newest call's day."""
+    return span.days[-min(DEFAULT_DAYS, len(span.days))], span.last_day
+
+
+def link_problems(span: Span, values: pl.DataFrame) -> list[str]:
+    """What the page's link asks for that the data does not have: filter values no call carries, dates that are not
+    dates or lie outside the days with data. Read before the widgets, which drop such values from the link."""
+    problems = []
+    for key, dimension, word in FILTERS:
+        known = set(_values(values, dimension))
+        problems += [
+            f"ignored {word} '{value}' from the link: no call has it"
+            for value in st.query_params.get_all(key)
+            if value not in known
+        ]
+    for text in st.query_params.get_all(DATES):
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            problems.append(f"ignored date '{text}' from the link: a date is written YYYY-MM-DD")
+            continue
+        if not span.first_day <= day <= span.last_day:
+            problems.append(
+                f"ignored date {day:%Y-%m-%d} from the link: the data covers {span.first_day:%Y-%m-%d} → "
+                f"{span.last_day:%Y-%m-%d}"
+            )
+    return problems
+
+
+def _within(day: dt.date, span: Span) -> dt.date:
+    return min(max(day, span.first_day), span.last_day)
+
+
+def show_link_problems() -> None:
+    """Report, on the page, what the link asked for and the filters could not honour (nothing when all was fine)."""
+    problems: list[str] = st.session_state.get(LINK_PROBLEMS_KEY) or []
+    if problems:
+        st.warning(
+            "**Part of this link was not applied**; the filters show what was:"
+            + "".join(f"\n- {problem}" for problem in problems),
+            icon=":material/link_off:",
+        )
 
 
 def _values(frame: pl.DataFrame, dimension: str) -> list[str]:
@@ -66,6 +120,12 @@ def sidebar() -> Scope | None:
         return None
     values = cache.filter_values()
     defaults = default_dates(span)
+    problems = link_problems(span, values)
+    st.session_state[LINK_PROBLEMS_KEY] = problems
+    if any(problem.startswith("ignored date") for problem in problems):
+        # out of range or unreadable: the default window instead (a half-valid range would be a surprise)
+        st.query_params.pop(DATES, None)
+        st.session_state.pop(DATES, None)
     with st.sidebar:
         st.subheader("Filters")
         picked = st.date_input(
@@ -86,7 +146,7 @@ def sidebar() -> Scope | None:
         )
         st.caption("The filters are part of the page address: copy it to share this view.")
         st.caption(f"Database: `{cache.database().path}`")
-    first_day, last_day = _day_range(picked, defaults)
+    first_day, last_day = (_within(day, span) for day in _day_range(picked, defaults))
     scope = Scope(
         start=first_day,
         end=last_day + dt.timedelta(days=1),

@@ -1,7 +1,9 @@
 """Loading a synthetic profiling run (each sample prompt run on each tier and graded) into profiling_results.
 
 One file is one run. Loading the same file content again reuses its run instead of adding a copy. Results that
-cannot be used go to the quarantine table with their line and reason, like call logs.
+cannot be used go to the quarantine table with their line and reason, like call logs. A file with no usable result
+is refused and leaves the database as it was: the latest run gives every what-if its pass rates, so an empty run
+must not become it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from tierscope.errors import UserError
 from tierscope.ingest.formats.generic import file_kind
 from tierscope.ingest.load import fingerprint, read_head
 from tierscope.queries.db import execute_file, sql_text
@@ -27,6 +30,10 @@ PROFILING_FIELDS = (
     "output_tokens",
     "latency_ms",
 )
+
+
+class NoUsableResults(UserError):
+    """A profiling file none of whose results can be used: it is not loaded."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,16 @@ def load_profiling(con: duckdb.DuckDBPyConnection, path: Path, source: str | Non
         return ProfilingLoad(run_id, rows_read, loaded, quarantined, is_new_run=False)
     _stage(con, path)
     con.execute("create or replace temp table profiling_typed as\n" + sql_text("ingest/profiling_typed.sql"))
+    [(rows_read, usable, first_line, first_reason)] = con.execute(
+        "select count(*), count(*) filter (where reject_reason is null), min(source_line), "
+        "arg_min(reject_reason, source_line) from profiling_typed"
+    ).fetchall()
+    if not usable:
+        con.execute("drop table if exists profiling_stage; drop table if exists profiling_typed")
+        found = f"line {first_line}: {first_reason}" if rows_read else "the file holds no result"
+        raise NoUsableResults(
+            f"{path}: no usable profiling result ({rows_read:,} read; {found}); not loaded, the latest run is unchanged"
+        )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     params = {"source": source or str(path), "fingerprint": source_fingerprint, "now": now}
     con.execute("begin")

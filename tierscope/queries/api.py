@@ -119,6 +119,46 @@ def ingest_history(con: duckdb.DuckDBPyConnection, limit: int = 1000) -> pl.Data
     return frame(con, "select * from mart_ingest_history($row_limit)", {"row_limit": limit})
 
 
+def days_with_data(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """The UTC days of the scope that have calls: day (a date) and calls, oldest first (mart_cost_by per day)."""
+    return (
+        cost_by(con, "day", scope)
+        .filter(pl.col("calls") > 0)
+        .select(pl.col("dimension_value").str.to_date("%Y-%m-%d").alias("day"), "calls")
+        .sort("day")
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a period is compared with: the same number of days with data just before it (``previous``, None when
+    no day before it has data), and how many days with data each holds."""
+
+    previous: Scope | None
+    days_with_data: int
+    previous_days_with_data: int
+
+    @property
+    def is_partial(self) -> bool:
+        """The comparison period has fewer days with data than the period: a change would compare unlike spans."""
+        return self.previous_days_with_data < self.days_with_data
+
+
+def comparison(con: duckdb.DuckDBPyConnection, scope: Scope) -> Comparison | None:
+    """The period to compare ``scope`` with: the latest days with data before its start, as many as ``scope`` has
+    (gaps without data are skipped, so a week with a quiet weekend is not compared with five busy days), with the
+    same filters. None for a scope with an open end or no data."""
+    start = _timestamp(scope.start)
+    if start is None or scope.end is None:
+        return None
+    current = days_with_data(con, scope).height
+    if not current:
+        return None
+    before = days_with_data(con, Scope(None, start, scope.task_types, scope.teams, scope.providers)).tail(current)
+    previous = Scope(before["day"][0], start, scope.task_types, scope.teams, scope.providers) if before.height else None
+    return Comparison(previous, current, before.height)
+
+
 def previous_period(scope: Scope) -> Scope | None:
     """The scope of equal length that ends where ``scope`` starts, with the same filters; None when ``scope`` has
     an open end (there is no previous period of equal length)."""

@@ -10,7 +10,6 @@ from tierscope.cli.render import Column, echo, print_table
 from tierscope.format import money
 
 HELP = "profiling results -> pass rates, recommended map, cost projection"
-MAPS = ("all_frontier", "current", "recommended")
 PASS_RATE_COLUMNS = (
     Column("task_type"),
     Column("tier"),
@@ -34,25 +33,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import polars as pl
+
     from tierscope.ingest.profiling import load_profiling
-    from tierscope.queries import api
+    from tierscope.queries import api, simulate
     from tierscope.queries.config import load_routing
     from tierscope.queries.scenario import scenario_yaml
 
+    routing = load_routing(args.routing)
     con = open_database(args, must_exist=False, writes=True)
     try:
         loaded = load_profiling(con, args.path)
         pass_rates = api.profiling_pass_rates(con)
         recommendation = api.profiling_recommendation(con)
-        projection = api.cost_projection(con)
+        projection = simulate.monthly_projection(con, routing, recommendation)
     finally:
         con.close()
     if args.save_scenario:
         recommended = dict(recommendation.select("task_type", "recommended_tier").rows())
-        args.save_scenario.write_text(scenario_yaml(load_routing(args.routing), recommended))
-    monthly_by_map: dict[str, float] = {}
-    for row in projection.iter_rows(named=True):
-        monthly_by_map[row["map_name"]] = monthly_by_map.get(row["map_name"], 0.0) + (row["monthly_cost_usd"] or 0.0)
+        args.save_scenario.write_text(scenario_yaml(routing, recommended))
+    monthly_by_map: dict[str, float] = {
+        name: float(projection.filter(pl.col("map_name") == name)["monthly_cost_usd"].sum())
+        for name in simulate.PROFILING_MAPS
+    }
     if args.json:
         print_json(
             {
@@ -81,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
     print_table(recommendation.to_dicts(), RECOMMENDATION_COLUMNS)
     echo()
     echo(
-        "monthly cost projection (30 days): "
-        + ", ".join(f"{name.replace('_', ' ')} {money(monthly_by_map.get(name))}" for name in MAPS)
+        f"monthly cost per {simulate.MONTH} ({simulate.MONTHLY_BASIS}): "
+        + ", ".join(f"{name.replace('_', ' ')} {money(monthly_by_map[name])}" for name in simulate.PROFILING_MAPS)
     )
     if args.save_scenario:
         echo(f"recommended map written to {args.save_scenario} (use it with tierscope whatif --tier-map)")

@@ -23,6 +23,9 @@ TASK_KEYS = (
     "guarded_calls",
     "expected_escalations",
     "traces_without_evidence",
+    "current_map_cost_usd",
+    "repricing_usd",
+    "map_savings_usd",
 )
 TOTAL_KEYS = (
     "baseline_cost_usd",
@@ -31,6 +34,12 @@ TOTAL_KEYS = (
     "savings_pct",
     "monthly_baseline_cost_usd",
     "monthly_scenario_cost_usd",
+    "current_map_cost_usd",
+    "repricing_usd",
+    "map_savings_usd",
+    "map_savings_pct",
+    "monthly_current_map_cost_usd",
+    "monthly_map_savings_usd",
     "guarded_calls",
     "expected_escalations",
     "traces_without_evidence",
@@ -42,9 +51,10 @@ TASK_COLUMNS = (
     Column("requests", kind="count"),
     Column("baseline_tier"),
     Column("scenario_tier"),
-    Column("baseline_cost_usd", "baseline", kind="money"),
+    Column("baseline_cost_usd", "actual", kind="money"),
+    Column("current_map_cost_usd", "current_map", kind="money"),
     Column("scenario_cost_usd", "scenario", kind="money"),
-    Column("savings_usd", "savings", kind="money"),
+    Column("map_savings_usd", "map_savings", kind="money"),
     Column("guarded_calls", "guarded", kind="count"),
     Column("expected_escalations", "escalations", kind="number"),
 )
@@ -100,16 +110,24 @@ def scenarios_payload(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tierscope.queries.simulate import MONTH, MONTHLY_BASIS
+
     payload = scenarios_payload(args)
     if args.json:
         print_json({"scenarios": payload})
         return 0
     for scenario in payload:
+        days = round(scenario["period_days"])
         echo(
-            f"scenario {scenario['name']}: {money(scenario['baseline_cost_usd'])} -> "
-            f"{money(scenario['scenario_cost_usd'])} over {scenario['period_days']:.1f} days, saving "
-            f"{money(scenario['savings_usd'])} ({percent(scenario['savings_pct'] or 0)}); per 30-day month "
-            f"{money(scenario['monthly_baseline_cost_usd'])} -> {money(scenario['monthly_scenario_cost_usd'])}"
+            f"scenario {scenario['name']}: the traffic of {days:,} UTC day{'s' if days != 1 else ''} with traffic "
+            f"cost {money(scenario['baseline_cost_usd'])} as served, {money(scenario['current_map_cost_usd'])} under "
+            f"the current map (repricing of what was served: {money(scenario['repricing_usd'])})"
+        )
+        echo(
+            f"  under {scenario['name']}: {money(scenario['scenario_cost_usd'])}, the map saves "
+            f"{money(scenario['map_savings_usd'])} ({percent(scenario['map_savings_pct'] or 0)} of the current map); "
+            f"{money(scenario['monthly_map_savings_usd'])} per {MONTH} ({MONTHLY_BASIS}: "
+            f"{money(scenario['monthly_current_map_cost_usd'])} -> {money(scenario['monthly_scenario_cost_usd'])})"
         )
         evidence = (
             f"; {scenario['traces_without_evidence']:,} traces had no pass-rate evidence"

@@ -2,49 +2,39 @@
 quality oracle, blast radius, expected output, baseline escalation rate), what the logs in view show of it, and the
 warnings a reviewer should act on; rows with warnings are highlighted."""
 
-import numpy as np
-import pandas as pd
 import polars as pl
 import streamlit as st
-from pandas.io.formats.style import Styler
 
-from tierscope.dashboard import cache, filters
+from tierscope.dashboard import cache, filters, tables
+from tierscope.dashboard.tables import Column
 from tierscope.format import count
 
-WARNED = "background-color: #FBE3D6"  # a light tint of the flag colour (Okabe-Ito vermillion)
+# The warnings themselves are listed in full under the table, so the table keeps to what fits on a screen.
 AUDIT_COLUMNS = {
-    "task_type": st.column_config.TextColumn("task type"),
-    "warning_count": st.column_config.NumberColumn("warnings", width="small", help="Listed in full below"),
-    "tier": st.column_config.TextColumn("tier", width="small", help="routing.yaml's tier, else the default tier"),
-    "is_in_audit": st.column_config.CheckboxColumn("listed", width="small", help="In routing.yaml's tasks"),
-    "blast_radius": st.column_config.TextColumn("blast radius", width="small"),
-    "quality_gate": st.column_config.TextColumn("quality oracle", help="How a wrong answer is caught"),
-    "expected_output_tokens": st.column_config.NumberColumn("expected output tokens", format="localized"),
-    "baseline_escalation_rate": st.column_config.NumberColumn("baseline escalation", format="percent"),
-    "calls": st.column_config.NumberColumn("calls", format="localized"),
-    "cost_usd": st.column_config.NumberColumn("cost", format="dollar", help="Priced calls only"),
-    "output_cost_share": st.column_config.NumberColumn("output share of cost", format="percent"),
-    "calls_over_guard": st.column_config.NumberColumn(
-        "calls over guard", format="localized", help="Input above the context guard of the tier's first model"
-    ),
-    "warnings": st.column_config.TextColumn("what is wrong", width="large"),
+    "task_type": Column("task type"),
+    "warning_count": Column("warnings", "count", "Listed in full below"),
+    "tier_shown": Column("tier", help="routing.yaml's tier; (default): not in routing.yaml, so its default tier"),
+    "blast_radius": Column("blast", help="Blast radius of a wrong answer (routing.yaml)"),
+    "quality_gate": Column("quality oracle", help="How a wrong answer is caught (routing.yaml)", width=210),
+    "expected_output_tokens": Column("exp. output", "count", "Expected output tokens per call (routing.yaml)"),
+    "baseline_escalation_rate": Column("baseline", "percent", "Baseline escalation rate (routing.yaml)"),
+    "calls": Column("calls", "count", "Calls in view"),
+    "cost_usd": Column("cost", "money", "Priced calls in view"),
+    "output_cost_share": Column("out share", "percent", "Output tokens' share of the cost"),
+    "calls_over_guard": Column("over guard", "count", "Calls with input above the context guard of the tier's model"),
 }
 
 
-def highlighted(audit: pl.DataFrame) -> Styler:
-    """The audit table with its rows that carry warnings tinted."""
-    table = audit.select(
-        "task_type",
+def audit_table(audit: pl.DataFrame) -> pl.DataFrame:
+    """The audit rows as the table shows them: the number of warnings, and the tier marked when it is the default
+    tier of a task type routing.yaml does not list."""
+    return audit.with_columns(
         pl.col("warnings").list.len().alias("warning_count"),
-        *(column for column in AUDIT_COLUMNS if column not in ("task_type", "warning_count", "warnings")),
-        pl.col("warnings").list.join(" · ").alias("warnings"),
-    ).to_pandas()
-    row_styles = np.where(table["warning_count"].to_numpy() > 0, WARNED, "")
-
-    def tint(frame: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame(np.repeat(row_styles[:, None], frame.shape[1], axis=1), frame.index, frame.columns)
-
-    return table.style.apply(tint, axis=None)
+        pl.when(pl.col("is_in_audit"))
+        .then(pl.col("tier"))
+        .otherwise(pl.concat_str("tier", pl.lit(" (default)")))
+        .alias("tier_shown"),
+    )
 
 
 st.title("Task profile audit")
@@ -58,7 +48,7 @@ task_types.metric("Task types", count(audit.height), help="In routing.yaml or in
 warned_task_types.metric("Task types with warnings", count(int((warning_counts > 0).sum())), border=True)
 warnings.metric("Warnings", count(int(warning_counts.sum())), border=True)
 
-st.dataframe(highlighted(audit), column_config=AUDIT_COLUMNS, hide_index=True)
+tables.show(audit_table(audit), AUDIT_COLUMNS, highlight=warning_counts > 0)
 
 st.subheader("What to look at")
 flagged = audit.filter(pl.col("warnings").list.len() > 0)

@@ -164,6 +164,8 @@ with history:
             hide_index=True,
             column_config={
                 "ingest_id": st.column_config.NumberColumn("ingest", format="%d", width="small"),
+                # a path can be long: the column keeps to its width (the full path shows on hover)
+                "source": st.column_config.TextColumn("source", width=330),
                 "source_format": "format",
                 "finished_at": st.column_config.DatetimeColumn("loaded (UTC)", format=TIME),
                 "rows_read": st.column_config.NumberColumn("rows read", format=LOCALIZED),
@@ -256,8 +258,11 @@ with unknown_tasks:
                 column_config={
                     "rule_yaml": "rule to add",
                     "calls": st.column_config.NumberColumn("calls it would reach", format=LOCALIZED),
-                    "share_of_unknown_calls": st.column_config.NumberColumn("share of unknown", format="percent"),
-                    "example_values": "example values",
+                    "share_of_unknown_calls": st.column_config.NumberColumn(
+                        "share of unknown", format="percent", step=0.001
+                    ),
+                    "example_values": st.column_config.ListColumn("example values", width=180),
+                    "sources": st.column_config.TextColumn("source files", width=300),
                 },
             )
 
@@ -284,6 +289,7 @@ with unattributed:
                     "unpriced_calls": st.column_config.NumberColumn("unpriced calls", format=LOCALIZED),
                     "first_started_at": st.column_config.DatetimeColumn("first seen (UTC)", format=TIME),
                     "last_started_at": st.column_config.DatetimeColumn("last seen (UTC)", format=TIME),
+                    "sources": st.column_config.TextColumn("source files", width=220),
                 },
             )
 
@@ -335,20 +341,32 @@ with prices:
         "started; cached input, cache writes and reasoning fall back to the input / output price."
     )
     show_variants = st.checkbox("Show batch, flex and priority prices")
+    # the period and the variant (with its long-context band) as one column each, so the table fits the page
     book = cache.price_book().with_columns(
-        pl.col("effective_to").dt.strftime("%Y-%m-%d").fill_null("in effect"),
-        pl.col("long_context_above_tokens").cast(pl.String).fill_null(""),
+        pl.concat_str(
+            pl.col("effective_from").dt.strftime("%Y-%m-%d"),
+            pl.lit(" → "),
+            pl.col("effective_to").dt.strftime("%Y-%m-%d").fill_null("in effect"),
+        ).alias("effective"),
+        pl.when(pl.col("is_long_context"))
+        .then(pl.format("{}, input > {}", "price_variant", "long_context_above_tokens"))
+        .otherwise(pl.col("price_variant"))
+        .alias("variant"),
     )
     st.dataframe(
-        book if show_variants else book.filter(pl.col("price_variant") == "standard"),
+        (book if show_variants else book.filter(pl.col("price_variant") == "standard")).select(
+            "model",
+            "provider",
+            "tier",
+            "context_window",
+            "variant",
+            "effective",
+            *(column for column in book.columns if column.endswith("_usd_per_1m_tokens")),
+        ),
         hide_index=True,
         column_config={
-            "context_window": st.column_config.NumberColumn("context window", format=LOCALIZED),
-            "price_variant": "variant",
-            "effective_from": st.column_config.DatetimeColumn("from", format="YYYY-MM-DD"),
-            "effective_to": "until",
-            "is_long_context": "long context",
-            "long_context_above_tokens": "above input tokens",
+            "context_window": st.column_config.NumberColumn("window", format=LOCALIZED, help="Context window"),
+            "effective": "in effect",
             "input_usd_per_1m_tokens": st.column_config.NumberColumn("input", format=PRICE),
             "output_usd_per_1m_tokens": st.column_config.NumberColumn("output", format=PRICE),
             "cached_input_usd_per_1m_tokens": st.column_config.NumberColumn("cached input", format=PRICE),

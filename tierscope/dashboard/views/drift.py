@@ -4,20 +4,21 @@ escalation rate per window against its baseline and threshold."""
 import polars as pl
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, filters, live
-from tierscope.format import drift_rule
+from tierscope.dashboard import cache, charts, filters, live, tables
+from tierscope.dashboard.tables import Column
+from tierscope.format import count, drift_rule
 from tierscope.queries.api import Scope
 
 FLAG_COLUMNS = {
-    "task_type": st.column_config.TextColumn("task type"),
-    "window_start": st.column_config.DatetimeColumn("window (UTC)", format="YYYY-MM-DD HH:mm"),
-    "requests": st.column_config.NumberColumn("requests", format="localized"),
-    "escalated": st.column_config.NumberColumn("escalated", format="localized"),
-    "escalation_rate": st.column_config.NumberColumn("escalation rate", format="percent"),
-    "baseline_rate": st.column_config.NumberColumn("baseline", format="percent"),
-    "limit_rate": st.column_config.NumberColumn("threshold", format="percent"),
-    "baseline_source": st.column_config.TextColumn("baseline from"),
-    "flagged_windows": st.column_config.NumberColumn("flagged windows in view", format="localized"),
+    "task_type": Column("task type"),
+    "window": Column("window (UTC)"),
+    "requests": Column("requests", "count"),
+    "escalated": Column("escalated", "count"),
+    "escalation_rate": Column("escalation rate", "percent"),
+    "baseline_rate": Column("baseline", "percent"),
+    "limit_rate": Column("threshold", "percent"),
+    "baseline_source": Column("baseline from"),
+    "flagged_windows": Column("flagged windows in view", "count"),
 }
 
 
@@ -36,16 +37,31 @@ def drift_panel(scope: Scope) -> None:
             f"No task type is drifting: each of the {flags.height} judged is within its limit in its latest window."
         )
     else:
-        st.dataframe(flagged.select(list(FLAG_COLUMNS)), column_config=FLAG_COLUMNS, hide_index=True)
+        tables.show(
+            flagged.with_columns(pl.col("window_start").dt.strftime("%Y-%m-%d %H:%M").alias("window")), FLAG_COLUMNS
+        )
         st.caption("Each task type's latest window with enough requests to judge. `tierscope drift` exits 1 on these.")
 
     st.subheader("Escalation rate per window")
-    order = [*flagged["task_type"].to_list(), *sorted(set(windows["task_type"].to_list()) - set(flagged["task_type"]))]
-    for row_start in range(0, len(order), 2):
-        for column, task_type in zip(st.columns(2), order[row_start : row_start + 2], strict=False):
+    min_requests = cache.routing().drift.min_requests
+    shown, hidden = charts.drift_panels(flags, windows)
+    st.caption(
+        f"Most severe first (flagged, then the latest rate against its threshold). Crosses mark flagged windows; "
+        f"the line breaks at windows with fewer than {count(min_requests, 'request')}, too few to judge."
+        + (
+            f" Not drawn: {', '.join(hidden)}, with no window of {count(min_requests, 'request')} and a baseline."
+            if hidden
+            else ""
+        )
+    )
+    for row_start in range(0, len(shown), 2):
+        for column, task_type in zip(st.columns(2), shown[row_start : row_start + 2], strict=False):
             with column:
-                st.plotly_chart(charts.escalation_windows(windows, task_type), theme=None, config=charts.PLOTLY_CONFIG)
-    st.caption("Crosses mark flagged windows; hollow points are windows with too few requests to judge.")
+                st.plotly_chart(
+                    charts.escalation_windows(windows, task_type, min_requests),
+                    theme=None,
+                    config=charts.PLOTLY_CONFIG,
+                )
 
 
 st.title("Escalation drift")

@@ -6,40 +6,45 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, scenarios
+from tierscope.dashboard import cache, charts, filters, scenarios, tables
+from tierscope.dashboard.tables import Column
 from tierscope.dashboard.uploads import PROFILING_TYPES, load_profiling_upload
+from tierscope.errors import UserError
 from tierscope.format import change, money
+from tierscope.queries import simulate
 from tierscope.queries.scenario import with_task_tiers
 
 LOADED_KEY = "_tierscope_profiling_load"
 WHATIF_PAGE = "views/whatif.py"
 RATE_COLUMNS = {
-    "task_type": st.column_config.TextColumn("task type"),
-    "tier": st.column_config.TextColumn("tier", width="small"),
-    "pass_rate": st.column_config.NumberColumn("pass rate", format="percent"),
-    "pass_rate_low": st.column_config.NumberColumn("95% low", format="percent", help="Wilson score interval"),
-    "pass_rate_high": st.column_config.NumberColumn("95% high", format="percent", help="Wilson score interval"),
-    "prompts": st.column_config.NumberColumn("n", format="localized", help="Prompts graded on this tier"),
-    "avg_output_tokens": st.column_config.NumberColumn("mean output tokens", format="%.0f"),
-    "avg_latency_ms": st.column_config.NumberColumn("mean latency (ms)", format="%.0f"),
+    "task_type": Column("task type"),
+    "tier": Column("tier"),
+    "pass_rate": Column("pass rate", "percent"),
+    "interval": Column("95% interval", help="Wilson score interval"),
+    "prompts": Column("n", "count", "Prompts graded on this tier"),
+    "avg_output_tokens": Column("mean output tokens", "count"),
+    "avg_latency_ms": Column("mean latency (ms)", "count"),
 }
 RECOMMENDATION_COLUMNS = {
-    "task_type": st.column_config.TextColumn("task type"),
-    "current_tier": st.column_config.TextColumn("current", width="small"),
-    "recommended_tier": st.column_config.TextColumn("recommended"),
-    "decision": st.column_config.TextColumn("decision"),
-    "reason": st.column_config.TextColumn(
-        "reason", width="large", help="Each tier's evidence, cheapest first, up to the recommended one"
+    "task_type": Column("task type"),
+    "move": Column("tier", help="Current → recommended"),
+    "decision": Column("decision"),
+    "reason": Column(
+        "evidence", help="Each tier's pass rate and n, cheapest first, up to the recommended one (intervals above)"
     ),
-    "pass_rate": st.column_config.NumberColumn("pass rate", format="percent", help="On the recommended tier"),
-    "pass_rate_low": st.column_config.NumberColumn("95% low", format="percent", width="small"),
-    "pass_rate_high": st.column_config.NumberColumn("95% high", format="percent", width="small"),
-    "prompts": st.column_config.NumberColumn("n", format="localized", width="small"),
-    "blast_radius": st.column_config.TextColumn("blast radius", width="small"),
-    "quality_gate": st.column_config.TextColumn("quality gate"),
 }
-# mart_cost_projection's map names as short column labels
-MAP_LABELS = {"all_frontier": "all top tier", "current": "current", "recommended": "recommended"}
+# the profiling maps as short column labels
+MAP_LABELS = {"current": "current", "recommended": "recommended", "all_frontier": "all top tier"}
+BASIS = f"Per {simulate.MONTH}: {simulate.MONTHLY_BASIS}"
+
+
+def with_interval(rates: pl.DataFrame) -> pl.DataFrame:
+    """The Wilson interval as one text column ('91.3%–99.3%'), the precision of every percentage on the page."""
+    return rates.with_columns(
+        pl.format("{}%–{}%", (100 * pl.col("pass_rate_low")).round(1), (100 * pl.col("pass_rate_high")).round(1)).alias(
+            "interval"
+        )
+    )
 
 
 def rule_in_words(route_at: float, monitor_at: float) -> str:
@@ -55,7 +60,8 @@ def rule_in_words(route_at: float, monitor_at: float) -> str:
 st.title("Profiling")
 st.caption(
     "A profiling run: sample prompts of each task type run on every tier and graded. The latest run is shown here "
-    "and gives the What-if page its pass rates; the sidebar filters do not apply to it."
+    "and gives the What-if page its pass rates; the sidebar filters do not apply to the run, only to the traffic "
+    "the monthly projection prices."
 )
 database = cache.database()
 pass_rates = cache.profiling_pass_rates()
@@ -76,6 +82,9 @@ with st.expander("Load a profiling results file", expanded=pass_rates.is_empty()
 if submitted and uploaded is not None:
     try:
         loaded = load_profiling_upload(uploaded.name, uploaded.getvalue(), limit_mb)
+    except UserError as error:
+        # a file with no usable result is refused: the run the What-if page relies on stays the latest
+        st.session_state[LOADED_KEY] = ("error", f"{uploaded.name}: not loaded: {error}")
     except (ValueError, duckdb.Error) as error:
         st.session_state[LOADED_KEY] = ("error", f"{uploaded.name}: not loaded: {error}")
     else:
@@ -115,11 +124,19 @@ st.plotly_chart(
     config=charts.PLOTLY_CONFIG,
 )
 with st.expander("Pass rates as a table"):
-    st.dataframe(pass_rates.select(list(RATE_COLUMNS)), column_config=RATE_COLUMNS, hide_index=True)
+    tables.show(with_interval(pass_rates), RATE_COLUMNS)
 
 st.subheader("Recommended tier per task type")
 recommendation = cache.profiling_recommendation()
-st.dataframe(recommendation.select(list(RECOMMENDATION_COLUMNS)), column_config=RECOMMENDATION_COLUMNS, hide_index=True)
+tables.show(
+    with_interval(recommendation).with_columns(
+        pl.when(pl.col("current_tier") == pl.col("recommended_tier"))
+        .then(pl.col("current_tier"))
+        .otherwise(pl.concat_str("current_tier", pl.lit(" → "), "recommended_tier"))
+        .alias("move")
+    ),
+    RECOMMENDATION_COLUMNS,
+)
 moves = recommendation.filter(pl.col("recommended_tier") != pl.col("current_tier"))
 st.caption(
     f"{moves.height} task type{'s' if moves.height != 1 else ''} would move: "
@@ -142,11 +159,24 @@ if button_column.button("Save as scenario", key="profiling_save", icon=":materia
     st.page_link(WHATIF_PAGE, label="Open the What-if page", icon=":material/alt_route:")
 
 st.subheader("Monthly cost projection")
-projection = cache.cost_projection()
+scope = filters.active_scope()
+projection = cache.monthly_projection(scope) if scope is not None else pl.DataFrame()
+if projection.is_empty():
+    st.info(
+        "No traffic in view and no `requests_per_day` in routing.yaml: there is nothing to project. Widen the "
+        "sidebar's dates or filters, or load logs.",
+        icon=":material/info:",
+    )
+    st.stop()
+st.caption(
+    f"The traffic in view ({filters.describe(scope) if scope else 'no calls loaded'}) priced under each map by the "
+    f"What-if simulator, expected escalations included: the What-if page shows the same figure for the same map. "
+    f"{BASIS}."
+)
 monthly = dict(projection.group_by("map_name").agg(pl.col("monthly_cost_usd").sum()).iter_rows())
 for column, (map_name, label) in zip(st.columns(3), charts.PROJECTION_MAPS.items(), strict=True):
     column.metric(
-        f"Per 30-day month, {label}",
+        f"Per {simulate.MONTH}, {label}",
         money(monthly.get(map_name)),
         change(monthly.get(map_name), monthly.get("current")) if map_name != "current" else None,
         delta_color="inverse",
@@ -156,39 +186,37 @@ for column, (map_name, label) in zip(st.columns(3), charts.PROJECTION_MAPS.items
 st.plotly_chart(charts.cost_projection(projection, tiers), theme=None, config=charts.PLOTLY_CONFIG)
 by_map = {
     map_name: projection.filter(pl.col("map_name") == map_name).select(
-        "task_type",
-        pl.col("tier").alias(f"{map_name}_tier"),
-        pl.col("monthly_cost_usd").alias(f"{map_name}_usd"),
+        "task_type", pl.col("tier").alias(f"{map_name}_tier"), pl.col("monthly_cost_usd").alias(map_name)
     )
     for map_name in charts.PROJECTION_MAPS
 }
 per_task = (
     projection.filter(pl.col("map_name") == "current")
     .select("task_type", "requests_per_day", "traffic_source")
-    .join(by_map["all_frontier"], on="task_type")
     .join(by_map["current"], on="task_type")
     .join(by_map["recommended"], on="task_type")
+    .join(by_map["all_frontier"].drop("all_frontier_tier"), on="task_type")
+    .with_columns(
+        pl.when(pl.col("current_tier") == pl.col("recommended_tier"))
+        .then(pl.col("current_tier"))
+        .otherwise(pl.concat_str("current_tier", pl.lit(" → "), "recommended_tier"))
+        .alias("move")
+    )
 )
-st.dataframe(
+tables.show(
     per_task,
-    hide_index=True,
-    column_config={
-        "task_type": st.column_config.TextColumn("task type"),
-        "requests_per_day": st.column_config.NumberColumn("requests / day", format="%.0f"),
-        "traffic_source": st.column_config.TextColumn(
-            "traffic from", help="routing.yaml's requests_per_day, else the traffic observed in the logs"
+    {
+        "task_type": Column("task type"),
+        "requests_per_day": Column("requests / day", "count", "Per UTC day with traffic"),
+        "traffic_source": Column(
+            "traffic", help="observed: the logs in view; routing.yaml: its requests_per_day (no traffic yet)"
         ),
-        **{
-            f"{map_name}_tier": st.column_config.TextColumn(f"{label}: tier", width="small")
-            for map_name, label in MAP_LABELS.items()
-        },
-        **{
-            f"{map_name}_usd": st.column_config.NumberColumn(f"{label}: $/month", format="dollar")
-            for map_name, label in MAP_LABELS.items()
-        },
+        "move": Column("tier", help="Current → recommended"),
+        **{map_name: Column(f"{label} $/month", "money", BASIS) for map_name, label in MAP_LABELS.items()},
     },
 )
 st.caption(
-    "Each task type's requests per day, priced at the profiling run's mean tokens on the tier at today's standard "
-    "price of the tier's first model, plus the expected escalations (1 − pass rate) to the next tier up."
+    "A task type with no traffic in view but a `requests_per_day` in routing.yaml is priced at the profiling "
+    "run's mean tokens on the tier, at today's standard price of the tier's first model, plus the expected "
+    "escalations (1 − pass rate) to the next tier up."
 )

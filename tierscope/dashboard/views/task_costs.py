@@ -5,35 +5,22 @@ import dataclasses
 
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, filters
+from tierscope.dashboard import cache, charts, filters, tables
+from tierscope.dashboard.tables import Column
 
 TASK_COLUMNS = {
-    "task_type": st.column_config.TextColumn("task type"),
-    "requests": st.column_config.NumberColumn(
-        "requests", format="localized", width="small", help="Logical requests (traces)"
-    ),
-    "calls": st.column_config.NumberColumn(
-        "calls", format="localized", width="small", help="Model calls, retries included"
-    ),
-    "input_tokens": st.column_config.NumberColumn("tokens in", format="compact", width="small"),
-    "output_tokens": st.column_config.NumberColumn("tokens out", format="compact", width="small"),
-    "cost_usd": st.column_config.NumberColumn("cost", format="dollar", help="Priced calls only"),
-    "cost_share": st.column_config.ProgressColumn("share", format="percent", min_value=0, max_value=1, width="small"),
-    "cost_per_request_p50_usd": st.column_config.NumberColumn(
-        "$/request p50", format="$%.5f", help="Median cost of one request (trace)"
-    ),
-    "cost_per_request_p95_usd": st.column_config.NumberColumn(
-        "$/request p95", format="$%.5f", help="95th percentile cost of one request (trace)"
-    ),
-    "output_input_ratio": st.column_config.NumberColumn(
-        "out/in", format="%.3f", width="small", help="Output tokens per input token"
-    ),
-    "escalation_rate": st.column_config.NumberColumn(
-        "escalated", format="percent", width="small", help="Share of requests that escalated"
-    ),
-    "unpriced_calls": st.column_config.NumberColumn(
-        "unpriced", format="localized", width="small", help="Calls with no price in effect: not in cost, never $0"
-    ),
+    "task_type": Column("task type"),
+    "requests": Column("requests", "count", "Logical requests (traces)"),
+    "calls": Column("calls", "count", "Model calls, retries included"),
+    "input_tokens": Column("tokens in", "tokens"),
+    "output_tokens": Column("tokens out", "tokens"),
+    "cost_usd": Column("cost", "money", "Priced calls only"),
+    "cost_share": Column("share", "percent", "Share of the cost in view"),
+    "cost_per_request_p50_usd": Column("$/request p50", "price", "Median cost of one request (trace)"),
+    "cost_per_request_p95_usd": Column("$/request p95", "price", "95th percentile cost of one request (trace)"),
+    "output_input_ratio": Column("out/in", "ratio", "Output tokens per input token"),
+    "escalation_rate": Column("escalated", "percent", "Share of requests that escalated"),
+    "unpriced_calls": Column("unpriced", "count", "Calls with no price in effect: not in cost, never $0"),
 }
 
 st.title("Task costs")
@@ -42,7 +29,7 @@ st.caption(filters.describe(scope))
 
 tasks = cache.task_costs(scope)
 filters.stop_if_empty(tasks, scope)
-st.dataframe(tasks.select(list(TASK_COLUMNS)), column_config=TASK_COLUMNS, hide_index=True)
+tables.show(tasks, TASK_COLUMNS)
 st.download_button(
     "Download CSV",
     tasks.write_csv(),

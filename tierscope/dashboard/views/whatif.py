@@ -5,7 +5,8 @@ as a routing.yaml, a diff against the current one, or a LiteLLM proxy config."""
 import polars as pl
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, filters, scenarios
+from tierscope.dashboard import cache, charts, filters, scenarios, tables
+from tierscope.dashboard.tables import Column
 from tierscope.format import count, money, percent
 from tierscope.queries import simulate
 from tierscope.queries.api import Scope
@@ -15,59 +16,77 @@ from tierscope.queries.scenario import litellm_config, routing_diff, routing_yam
 EDITED = "edited map"
 TASKS_KEY, TIERS_KEY = "whatif_task_tiers", "whatif_tier_models"
 PROFILING_PAGE = "views/profiling.py"
-MONTH = f"{simulate.DAYS_PER_MONTH}-day month"
+MONTH = simulate.MONTH
+BASIS = f"Per {MONTH}: {simulate.MONTHLY_BASIS}, the same basis as the CLI, the Profiling page and the Overview."
 TASK_COLUMNS = {
-    "task_type": st.column_config.TextColumn("task type"),
-    "requests": st.column_config.NumberColumn("requests", format="localized", help="Logical requests (traces)"),
-    "baseline_tier": st.column_config.TextColumn("current tier", help="routing.yaml's tier (or its default tier)"),
-    "scenario_tier": st.column_config.TextColumn("scenario tier"),
-    "baseline_cost_usd": st.column_config.NumberColumn("actual", format="dollar", help="As served, priced traces"),
-    "scenario_cost_usd": st.column_config.NumberColumn("scenario", format="dollar"),
-    "savings_usd": st.column_config.NumberColumn("savings", format="dollar", help="Actual − scenario"),
-    "guarded_calls": st.column_config.NumberColumn("guarded", format="localized", width="small"),
-    "expected_escalations": st.column_config.NumberColumn("expected escalations", format="%.1f", width="small"),
-    "traces_without_evidence": st.column_config.NumberColumn("without evidence", format="localized", width="small"),
-    "unpriced_traces": st.column_config.NumberColumn("unpriced", format="localized", width="small"),
+    "task_type": Column("task type"),
+    "requests": Column("requests", "count", "Logical requests (traces)"),
+    "move": Column("tier", help="routing.yaml's tier (or its default tier) → the scenario's"),
+    "baseline_cost_usd": Column("actual", "money", "As served (traces priced every way)"),
+    "current_map_cost_usd": Column("current map", "money", "Under the current routing.yaml"),
+    "scenario_cost_usd": Column("scenario", "money", "Under the edited map"),
+    "map_savings_usd": Column("savings", "money", "Current map − scenario: what the edits save"),
+    "guarded_calls": Column("guarded", "count", "Moved up a tier by the context guard"),
+    "expected_escalations": Column("escalations", "number", "Expected escalations: moved down × (1 − pass rate)"),
+    "traces_without_evidence": Column("no evidence", "count", "Moved to a cheaper tier with no pass rate there"),
 }
 TOTAL_COLUMNS = {
-    "scenario": st.column_config.TextColumn("scenario"),
-    "baseline_cost_usd": st.column_config.NumberColumn("actual", format="dollar"),
-    "scenario_cost_usd": st.column_config.NumberColumn("scenario", format="dollar"),
-    "savings_usd": st.column_config.NumberColumn("savings", format="dollar"),
-    "savings_pct": st.column_config.NumberColumn("savings %", format="percent"),
-    "monthly_baseline_cost_usd": st.column_config.NumberColumn("actual / month", format="dollar", help=MONTH),
-    "monthly_scenario_cost_usd": st.column_config.NumberColumn("scenario / month", format="dollar", help=MONTH),
-    "guarded_calls": st.column_config.NumberColumn("guarded", format="localized", width="small"),
-    "expected_escalations": st.column_config.NumberColumn("escalations", format="%.1f", help="Expected"),
-    "traces_without_evidence": st.column_config.NumberColumn("no evidence", format="localized", width="small"),
+    "scenario": Column("scenario"),
+    "monthly_current_map_cost_usd": Column("current map / month", "money", BASIS),
+    "monthly_scenario_cost_usd": Column("scenario / month", "money", BASIS),
+    "monthly_map_savings_usd": Column("savings / month", "money", BASIS),
+    "map_savings_pct": Column("savings %", "percent", "Of the current map's cost"),
+    "repricing_usd": Column("repricing", "money", "Actual − current map, over the period (not an edit's saving)"),
+    "guarded_calls": Column("guarded", "count"),
+    "expected_escalations": Column("escalations", "number", "Expected"),
+    "traces_without_evidence": Column("no evidence", "count"),
 }
+
+
+def with_moves(by_task: pl.DataFrame) -> pl.DataFrame:
+    """The whatif() rows with their tier move in one column ('tier3 → tier2', or 'tier2' when it stays)."""
+    return by_task.with_columns(
+        pl.when(pl.col("baseline_tier") == pl.col("scenario_tier"))
+        .then(pl.col("scenario_tier"))
+        .otherwise(pl.concat_str("baseline_tier", pl.lit(" → "), "scenario_tier"))
+        .alias("move")
+    )
 
 
 def show_results(by_task: pl.DataFrame, tiers: list[str]) -> None:
-    """Totals of one scenario against the actual cost, what its counters mean, and its savings per task type."""
+    """One scenario against the current map: what its edits save (exactly 0 unedited), apart from the repricing of
+    what was served that the current map itself makes; per month on the one basis; its counters; per task type."""
     total = simulate.summarize(by_task).row(0, named=True)
-    monthly_savings = total["monthly_baseline_cost_usd"] - total["monthly_scenario_cost_usd"]
-    actual, scenario_cost, savings, per_month = st.columns(4)
-    actual.metric(
-        "Actual cost",
-        money(total["baseline_cost_usd"]),
-        help=f"What the traces in view cost as served, over {total['period_days']:.1f} days. Traces with an unpriced "
-        "call are left out of both costs.",
-        border=True,
-    )
-    scenario_cost.metric("Scenario cost", money(total["scenario_cost_usd"]), border=True)
+    days = count(total["period_days"], "day with traffic")
+    savings, monthly, scenario_cost, repricing = st.columns(4)
     savings.metric(
-        "Savings",
-        money(total["savings_usd"]),
-        percent(total["savings_pct"]) if total["baseline_cost_usd"] else None,
-        help="Actual − scenario cost; the change is the share of the actual cost saved.",
+        "Savings of the edited map",
+        money(total["map_savings_usd"]),
+        percent(total["map_savings_pct"]) if total["map_savings_usd"] else None,
+        help=f"The current map's cost − the edited map's, over the {days} in view. Exactly $0.00 until a ✎ "
+        "column is edited.",
         border=True,
     )
-    per_month.metric(
+    monthly.metric(
         f"Savings per {MONTH}",
-        money(monthly_savings),
-        help=f"{money(total['monthly_baseline_cost_usd'])} → {money(total['monthly_scenario_cost_usd'])} per "
-        f"{MONTH}: the costs normalised over the {total['period_days']:.1f} days the view spans.",
+        money(total["monthly_map_savings_usd"]),
+        help=f"{money(total['monthly_current_map_cost_usd'])} → {money(total['monthly_scenario_cost_usd'])} per "
+        f"{MONTH}. {BASIS}",
+        border=True,
+    )
+    scenario_cost.metric(
+        "Scenario cost",
+        money(total["scenario_cost_usd"]),
+        help=f"Under the edited map, against {money(total['current_map_cost_usd'])} under the current map.",
+        border=True,
+    )
+    repricing.metric(
+        "Repricing of what was served",
+        money(total["repricing_usd"]),
+        help=f"Actual cost {money(total['baseline_cost_usd'])} − the current map's "
+        f"{money(total['current_map_cost_usd'])}: traces first served outside their task type's tier (a caller "
+        "asked for a model) are priced at the tier's first model even when nothing is edited. Not a saving of any "
+        "edit.",
         border=True,
     )
     guarded, escalations, without_evidence, unpriced = st.columns(4)
@@ -94,32 +113,29 @@ def show_results(by_task: pl.DataFrame, tiers: list[str]) -> None:
     unpriced.metric(
         "Unpriced traces",
         count(total["unpriced_traces"]),
-        help="Traces with an unpriced call or sent to an unpriced model: left out of both costs, never $0.",
+        help="Traces with an unpriced call or sent to an unpriced model: left out of every cost, never $0.",
         border=True,
+    )
+    st.caption(
+        f"Over the {days} in view: actual {money(total['baseline_cost_usd'])}, current map "
+        f"{money(total['current_map_cost_usd'])}, edited map {money(total['scenario_cost_usd'])}. {BASIS}"
     )
     if total["traces_without_evidence"]:
         st.warning(
-            f"**{count(total['traces_without_evidence'])} traces without evidence**: they move to a cheaper tier for "
-            "which there is no pass rate for their task type (no profiling result there, and none of its traffic "
-            "was served there), so no expected escalation cost is added for them and the saving may be overstated. "
-            "Load a profiling run to cover them.",
+            f"**{count(total['traces_without_evidence'], 'trace')} without evidence**: they move to a cheaper tier "
+            "for which there is no pass rate for their task type (no profiling result there, and none of its "
+            "traffic was served there), so no expected escalation cost is added for them and the saving may be "
+            "overstated. Load a profiling run to cover them.",
             icon=":material/help:",
         )
         st.page_link(PROFILING_PAGE, label="Load a profiling run", icon=":material/science:")
-    else:
-        st.caption(
-            "Traces without evidence would be traces moved to a cheaper tier with no pass rate there (from a "
-            "profiling run or the traffic observed on that tier): their escalation cost could not be estimated. "
-            "There are none here."
-        )
 
     st.subheader("Savings per task type")
     st.plotly_chart(charts.savings_by_task(by_task, tiers), theme=None, config=charts.PLOTLY_CONFIG)
-    st.dataframe(by_task.select(list(TASK_COLUMNS)), column_config=TASK_COLUMNS, hide_index=True)
+    tables.show(with_moves(by_task), TASK_COLUMNS)
     st.caption(
         "A trace the map routes as it was served keeps its actual cost; any other is repriced at the tier's first "
-        "model. Traces first served outside their task type's tier (a caller asked for a model) are repriced even "
-        "when nothing is edited, so an unedited map can differ from the actual cost by a little."
+        "model. Savings compare the edited map with the current one, trace group by trace group."
     )
 
 
@@ -138,20 +154,21 @@ def show_comparison(saved: dict[str, Routing], scope: Scope) -> None:
     compared = cache.whatif({name: saved[name] for name in chosen}, scope)
     totals = simulate.summarize(compared)
     st.plotly_chart(charts.scenario_comparison(totals), theme=None, config=charts.PLOTLY_CONFIG)
-    st.dataframe(totals.select(list(TOTAL_COLUMNS)), column_config=TOTAL_COLUMNS, hide_index=True)
-    per_task = compared.pivot(on="scenario", index="task_type", values="savings_usd", aggregate_function=None)
+    tables.show(totals, TOTAL_COLUMNS)
+    st.caption(BASIS)
+    per_task = compared.pivot(on="scenario", index="task_type", values="map_savings_usd", aggregate_function=None)
     tiers_by_task = compared.pivot(on="scenario", index="task_type", values="scenario_tier", aggregate_function=None)
     st.markdown("**Savings per task type**, and the tier each scenario sends it to")
-    st.dataframe(
-        per_task.join(tiers_by_task, on="task_type", suffix=" tier").select(
-            "task_type", *(column for name in chosen for column in (f"{name} tier", name))
-        ),
-        column_config={
-            "task_type": st.column_config.TextColumn("task type"),
-            **{f"{name} tier": st.column_config.TextColumn(f"{name}: tier", width="small") for name in chosen},
-            **{name: st.column_config.NumberColumn(f"{name}: savings", format="dollar") for name in chosen},
+    tables.show(
+        per_task.join(tiers_by_task, on="task_type", suffix=" tier"),
+        {
+            "task_type": Column("task type"),
+            **{
+                column: Column(f"{name}: tier") if column.endswith(" tier") else Column(f"{name}: savings", "money")
+                for name in chosen
+                for column in (f"{name} tier", name)
+            },
         },
-        hide_index=True,
     )
 
 
@@ -241,6 +258,7 @@ with tiers_side:
             "tier": st.column_config.TextColumn("tier", width="small"),
             "model": st.column_config.SelectboxColumn(
                 "model ✎",
+                width=150,
                 options=models,
                 required=True,
                 help="The tier's first model, where its traffic goes (models from the price book). Picking "
@@ -250,6 +268,7 @@ with tiers_side:
             "other_models": st.column_config.MultiselectColumn(
                 "other models in the tier ✎",
                 options=models,
+                width=280,
                 help="A call served by any of them counts as served on this tier; a model belongs to one tier",
             ),
         },
@@ -272,7 +291,8 @@ else:
     filters.stop_if_empty(by_task, scope)
     if edited.routing == current:
         st.info(
-            "Nothing is edited yet, so the scenario is the current routing.yaml. Edit a ✎ column to price a change.",
+            "Nothing is edited yet, so the scenario is the current routing.yaml and saves exactly $0.00. Edit a ✎ "
+            "column to price a change.",
             icon=":material/edit:",
         )
     show_results(by_task, tiers)

@@ -30,11 +30,11 @@ current_prices as (
     qualify row_number() over (partition by model order by effective_from desc) = 1
 ),
 
--- requests per day over the UTC days from the task's first trace to its last (the daily trace rollup)
+-- requests per UTC day with traffic for the task (the daily trace rollup): the monthly basis of queries/simulate
 observed_traffic as (
     select
         task_type,
-        sum(requests) / (date_diff('day', min(day), max(day)) + 1) as requests_per_day
+        sum(requests) / count(distinct day) as requests_per_day
     from trace_rollup
     group by task_type
     having sum(requests) > 0

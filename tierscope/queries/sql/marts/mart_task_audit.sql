@@ -81,7 +81,8 @@ warned as (
                  then 'output-heavy: output tokens are ' || printf('%.0f%%', 100 * output_cost_share)
                       || ' of its cost; route by expected output length too' end,
             case when calls_over_guard > 0
-                 then calls_over_guard || ' calls exceed the context guard ('
+                 then calls_over_guard || case when calls_over_guard = 1 then ' call exceeds' else ' calls exceed' end
+                      || ' the context guard ('
                       || printf('%.0f', 100 * context_guard_ratio) || '% of the window) of ' || tier_model
                       || ' or of the model that served them' end,
             case when is_in_audit and quality_gate is null then 'no quality oracle declared' end

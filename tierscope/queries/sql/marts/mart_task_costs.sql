@@ -38,7 +38,7 @@ per_request as (
     select
         task_type,
         sum(requests)::bigint as requests,
-        sum(requests) filter (where is_escalated) / sum(requests) as escalation_rate
+        coalesce(sum(requests) filter (where is_escalated), 0) / sum(requests) as escalation_rate
     from trace_groups
     group by task_type
     having sum(requests) > 0

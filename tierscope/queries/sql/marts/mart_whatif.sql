@@ -6,27 +6,56 @@
 -- variant and input band, with the answer's token sums (a cost is linear in tokens at one price, so a group is
 -- priced once).
 -- Per trace group: the task's tier under the scenario. A trace the scenario routes as it was served (same tier, a
--- model the tier lists) keeps its actual cost, escalations included; the current map therefore reproduces the
--- baseline. For
--- the others: the context guard moves an answer whose input exceeds
+-- model the tier lists) keeps its actual cost, escalations included. For the others: the context guard moves an answer whose input exceeds
 -- context_guard_ratio x the window of the tier's model to the next tier that fits (judged on the answer's input band,
 -- exact for the guard limits of routing.yaml's ratio, see stg_input_bands; counted; when none fits the trace
 -- keeps its actual cost); the answer's tokens (cached, cache-write, reasoning kept) at that model's price in effect
 -- then; and, when the scenario tier is cheaper than the tier that served the trace, the expected escalation
 -- (1 - pass rate) x the cost on the next tier. The pass rate comes from profiling, else from the escalation rate
 -- observed for the task on that tier, else there is no evidence (counted in traces_without_evidence).
--- Traces with an unpriced call, or sent to an unpriced model, are left out of both costs and counted.
+-- Traces with an unpriced call, or sent to an unpriced model, are left out of every cost and counted.
+-- The current routing map (cfg_*) is simulated alongside every scenario, under the reserved name '' (a scenario
+-- cannot take it), so that each trace group is priced three ways: as served (baseline_cost_usd), under the current
+-- map (current_map_cost_usd) and under the scenario (scenario_cost_usd). repricing_usd = baseline - current map is
+-- what the current map itself changes (traces served outside their task's tier); map_savings_usd = current map -
+-- scenario is what the scenario's edits save, summed group by group, so an unedited map saves exactly 0.
+-- period_days is the number of UTC days with traffic in scope: the monthly basis (queries/simulate.per_month).
 with scoped_groups as (
     select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers, simulator := true)
 ),
 
--- the scope's groups folded to what the simulation looks at (team, feature, provider... set aside)
-trace_groups as (
-    select * from int_simulator_groups('scoped_groups', false) where requests > 0
+-- the scope's groups folded to what the simulation looks at (team, feature, provider... set aside), numbered so
+-- that a group's price under a scenario can be set against its price under the current map
+trace_groups as materialized (
+    select row_number() over () as group_id, *
+    from int_simulator_groups('scoped_groups', false)
+    where requests > 0
+),
+
+traffic_days as (
+    select count(distinct day) as days_with_traffic from trace_groups
+),
+
+maps_tiers as (
+    select scenario, tier, tier_rank, model, model_rank from scenario_tiers
+    union all
+    select '' as scenario, tier, tier_rank, model, model_rank from cfg_tiers
+),
+
+maps_tasks as (
+    select scenario, task_type, tier from scenario_tasks
+    union all
+    select '' as scenario, task_type, tier from cfg_tasks
+),
+
+maps_settings as (
+    select scenario, default_tier, context_guard_ratio from scenario_settings
+    union all
+    select '' as scenario, default_tier, context_guard_ratio from cfg_settings
 ),
 
 scenario_models as (
-    select * from scenario_tiers
+    select * from maps_tiers
 ),
 
 names as (
@@ -78,10 +107,10 @@ ladder_steps as (
         canonical_models.tier_rank,
         arg_min(canonical_models.canonical_model, canonical_models.model_rank) as model,
         list(canonical_models.canonical_model) as tier_models,
-        any_value(scenario_settings.context_guard_ratio) * arg_min(models.context_window, canonical_models.model_rank)
+        any_value(maps_settings.context_guard_ratio) * arg_min(models.context_window, canonical_models.model_rank)
             as guard_limit_tokens
     from canonical_models
-    join scenario_settings using (scenario)
+    join maps_settings using (scenario)
     left join models on models.model = canonical_models.canonical_model
     group by all
 ),
@@ -104,14 +133,14 @@ targeted as (
         {'input_tokens': answer_input_tokens, 'cached_input_tokens': answer_cached_input_tokens,
          'cache_write_tokens': answer_cache_write_tokens, 'output_tokens': answer_output_tokens,
          'reasoning_tokens': answer_reasoning_tokens} as answer_tokens,
-        scenario_settings.scenario,
-        coalesce(scenario_tasks.tier, scenario_settings.default_tier) as scenario_tier,
+        maps_settings.scenario,
+        coalesce(maps_tasks.tier, maps_settings.default_tier) as scenario_tier,
         coalesce(current_tasks.tier, current_settings.default_tier) as baseline_tier
     from trace_groups
-    cross join scenario_settings
+    cross join maps_settings
     cross join current_settings
-    left join scenario_tasks
-        on scenario_tasks.scenario = scenario_settings.scenario and scenario_tasks.task_type = trace_groups.task_type
+    left join maps_tasks
+        on maps_tasks.scenario = maps_settings.scenario and maps_tasks.task_type = trace_groups.task_type
     left join current_tasks on current_tasks.task_type = trace_groups.task_type
 ),
 
@@ -192,6 +221,7 @@ priced as (
 
 per_group as (
     select
+        group_id,
         scenario,
         task_type,
         baseline_tier,
@@ -213,6 +243,17 @@ per_group as (
     from priced
 ),
 
+-- each scenario's group beside the same group under the current map
+paired as (
+    select
+        edited.*,
+        current_map.scenario_cost_usd as current_map_cost_usd,
+        edited.is_comparable and current_map.is_comparable as is_priced_both_ways
+    from per_group as edited
+    join per_group as current_map on current_map.group_id = edited.group_id and current_map.scenario = ''
+    where edited.scenario <> ''
+),
+
 by_task as (
     select
         scenario,
@@ -220,34 +261,30 @@ by_task as (
         any_value(baseline_tier) as baseline_tier,
         any_value(scenario_tier) as scenario_tier,
         sum(requests)::bigint as requests,
-        sum(baseline_cost_usd) filter (where is_comparable) as baseline_cost_usd,
-        sum(scenario_cost_usd) filter (where is_comparable) as scenario_cost_usd,
+        sum(baseline_cost_usd) filter (where is_priced_both_ways) as baseline_cost_usd,
+        sum(current_map_cost_usd) filter (where is_priced_both_ways) as current_map_cost_usd,
+        sum(scenario_cost_usd) filter (where is_priced_both_ways) as scenario_cost_usd,
+        sum(baseline_cost_usd - current_map_cost_usd) filter (where is_priced_both_ways)
+            as repricing_usd,
+        sum(current_map_cost_usd - scenario_cost_usd) filter (where is_priced_both_ways)
+            as map_savings_usd,
         coalesce(sum(requests) filter (where is_guarded), 0)::bigint as guarded_calls,
-        sum(expected_escalations) as expected_escalations,
+        coalesce(sum(expected_escalations), 0) as expected_escalations,
         coalesce(sum(requests) filter (where has_no_evidence), 0)::bigint as traces_without_evidence,
-        coalesce(sum(requests) filter (where not is_comparable), 0)::bigint as unpriced_traces,
-        min(day) as first_day,
-        max(day) as last_day
-    from per_group
+        coalesce(sum(requests) filter (where not is_priced_both_ways), 0)::bigint as unpriced_traces
+    from paired
     group by scenario, task_type
     having sum(requests) > 0
 ),
 
--- the period the costs cover, in days: the scope's bounds, else the whole UTC days from the first trace to the last
 final as (
     select
-        * exclude (first_day, last_day),
+        by_task.*,
         baseline_cost_usd - scenario_cost_usd as savings_usd,
-        greatest(
-            date_diff(
-                'second',
-                coalesce(start_at::timestamp, min(first_day) over (partition by scenario)),
-                coalesce(end_at::timestamp, max(last_day) over (partition by scenario) + interval 1 day)
-            ) / 86400.0,
-            1.0
-        ) as period_days
+        traffic_days.days_with_traffic::double as period_days
     from by_task
-    order by scenario, baseline_cost_usd - scenario_cost_usd desc nulls last, task_type
+    cross join traffic_days
+    order by scenario, map_savings_usd desc nulls last, savings_usd desc nulls last, task_type
 )
 
 select * from final
