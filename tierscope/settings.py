@@ -1,8 +1,8 @@
 """Where tierscope finds its database, its config files, its spool and the receiver's token: one declaration.
 
 Each setting comes from a command-line option when one is given, else from the environment (``TIERSCOPE_DB``,
-``TIERSCOPE_PRICES``, ``TIERSCOPE_ROUTING``, ``TIERSCOPE_SPOOL``, ``TIERSCOPE_TOKEN``; an empty variable counts as
-unset), else from the defaults below. The default config files ship inside the package, so an installed tierscope
+``TIERSCOPE_PRICES``, ``TIERSCOPE_ROUTING``, ``TIERSCOPE_BUDGETS``, ``TIERSCOPE_SPOOL``, ``TIERSCOPE_TOKEN``; an empty
+variable counts as unset), else from the defaults below. The default config files ship inside the package, so an installed tierscope
 works from any folder.
 """
 
@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     db: str = DEFAULT_DB
     prices: Path = DEFAULT_PRICES
     routing: Path = DEFAULT_ROUTING
+    # None: no budgets (none ship: a limit is a decision of the team that pays)
+    budgets: Path | None = None
     # None: <db file>.spool next to the database
     spool: Path | None = None
     token: str | None = None

@@ -6,6 +6,7 @@ types, teams and providers (``None`` = no restriction). Money is USD as DOUBLE; 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
@@ -15,8 +16,8 @@ import polars as pl
 
 from tierscope.queries.db import frame
 
-Dimension = Literal["task_type", "model", "tier", "day", "team"]
-DIMENSIONS: tuple[Dimension, ...] = ("task_type", "model", "tier", "day", "team")
+Dimension = Literal["task_type", "model", "tier", "day", "team", "user"]
+DIMENSIONS: tuple[Dimension, ...] = ("task_type", "model", "tier", "day", "team", "user")
 SCOPE_ARGS = "$start_at, $end_at, $task_types, $teams, $providers"
 
 
@@ -63,11 +64,20 @@ def task_costs(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFra
 
 
 def cost_by(con: duckdb.DuckDBPyConnection, dimension: Dimension, scope: Scope = ALL) -> pl.DataFrame:
-    """Cost grouped by one dimension (task_type, model, tier, day, team): dimension_value, requests, calls,
-    input_tokens, output_tokens, cost_usd (priced calls only), unpriced_calls."""
+    """Cost grouped by one dimension (task_type, model, tier, day, team, user): dimension_value, requests, calls,
+    input_tokens, output_tokens, cost_usd (priced calls only), unpriced_calls. ``user`` reads the calls themselves
+    (:func:`cost_by_user`); the others the daily rollups."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {', '.join(DIMENSIONS)}")
+    if dimension == "user":
+        return cost_by_user(con, scope)
     return _mart(con, "mart_cost_by", scope, dimension=dimension)
+
+
+def cost_by_user(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per user ('(none)' without one), in cost_by's shape: dimension_value, requests (distinct traces of the
+    user's calls), calls, tokens, cost_usd, unpriced_calls; costliest first. Reads the calls of the scope."""
+    return _mart(con, "mart_cost_by_user", scope)
 
 
 def daily_cost(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
@@ -288,3 +298,228 @@ def freshness(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def derived_sizes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """One row: calls (priced), traces, call_rollup_rows and trace_rollup_rows the derived tables hold."""
     return frame(con, "select * from mart_derived_sizes")
+
+
+def latest_call_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The UTC day of the newest call the marts see (FinOps' "today": a loaded history is judged as of its own
+    end, not the wall clock); None before the first call."""
+    latest = freshness(con)["latest_started_at"][0]
+    return None if latest is None else latest.date()
+
+
+def month_of(day: dt.date) -> dt.date:
+    """The first day of ``day``'s calendar month."""
+    return day.replace(day=1)
+
+
+def month_forecast(con: duckdb.DuckDBPyConnection, month: dt.date | None = None, scope: Scope = ALL) -> pl.DataFrame:
+    """Month to date and the month-end forecast with its 95% interval (mart_month_forecast), in total and per task
+    type, team and provider: dimension, value, month ('YYYY-MM'), days_elapsed, days_in_month, days_observed,
+    days_remaining, month_to_date_usd, mean_daily_usd, forecast_usd, forecast_low_usd, forecast_high_usd. ``month``
+    is any day of the month (None: the newest call's month); of ``scope`` only the task type, team and provider
+    filters apply (the month is the time range). Empty before the first call."""
+    latest = latest_call_day(con)
+    if latest is None:
+        return frame(con, "select * from mart_month_forecast(null, null, null, null, null) limit 0")
+    params = {**scope.params(), "of_month": month_of(month or latest), "latest_day": latest}
+    return frame(
+        con, "select * from mart_month_forecast($of_month, $latest_day, $task_types, $teams, $providers)", params
+    )
+
+
+def budget_status(
+    con: duckdb.DuckDBPyConnection, budgets: list[dict[str, object]], month: dt.date | None = None
+) -> pl.DataFrame:
+    """Each budget (``Budgets.rows()``: scope, name, limit_usd) against its month (None: the newest call's month):
+    scope, name, limit_usd, month, days_elapsed, days_in_month, spent_usd, forecast_usd, forecast_low_usd,
+    forecast_high_usd, spent_share, forecast_share and status (ok / forecast_over / over), in the budgets' order."""
+    latest = latest_call_day(con)
+    params = {"budgets": budgets, "of_month": month_of(month or latest or dt.date.today()), "latest_day": latest}
+    return frame(con, "select * from mart_budget_status($budgets, $of_month, $latest_day)", params)
+
+
+ANOMALY_THRESHOLD = 3.5
+
+
+def spend_anomalies(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope = ALL,
+    threshold: float = ANOMALY_THRESHOLD,
+    min_excess_usd: float = 0.0,
+) -> pl.DataFrame:
+    """Every day with calls of every task type x team in scope, judged against its trailing baseline
+    (mart_spend_anomalies; days before the scope's start serve as baseline): day, task_type, team, cost_usd,
+    expected_usd, flag_above_usd, score (NULL with fewer than 7 baseline days), is_flagged, driver (volume,
+    tokens_per_call, tier_mix or price), calls, expected_calls, tokens_per_call, baseline_tokens_per_call,
+    cost_per_1m_tokens_usd, baseline_cost_per_1m_tokens_usd, tier_shares (tier, share, baseline_share of tokens),
+    baseline_days and the four log effects behind the driver. Oldest first."""
+    return _mart(con, "mart_spend_anomalies", scope, threshold=threshold, min_excess_usd=min_excess_usd)
+
+
+def model_performance(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type (served_model NULL) and task type x served model: calls, cost_usd, cost_per_call_usd,
+    unpriced_calls, latency_p50_ms / latency_p95_ms (exact, calls with a latency), error_calls and error_rate.
+    Reads the calls of the scope."""
+    return _mart(con, "mart_model_performance", scope)
+
+
+def cache_savings(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type x provider: calls, input / cached / cache-write tokens, cached_share, cost_usd (paid),
+    uncached_cost_usd (every cached and cache-written token at the input price), read_savings_usd,
+    write_premium_usd, saved_usd and saved_share; most saved first. Priced calls only."""
+    return _mart(con, "mart_cache_savings", scope)
+
+
+CallOrder = Literal["newest", "oldest", "costliest", "slowest"]
+CALL_ORDERS: tuple[CallOrder, ...] = ("newest", "oldest", "costliest", "slowest")
+PAGE_SIZE = 50
+# the explorer's columns, as mart_calls returns them (sort_value apart: the keyset)
+CALL_COLUMNS = (
+    "started_at",
+    "task_type",
+    "team",
+    "feature",
+    "user_id",
+    "provider",
+    "requested_model",
+    "served_model",
+    "requested_tier",
+    "served_tier",
+    "input_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "latency_ms",
+    "status",
+    "escalated",
+    "trace_id",
+    "request_id",
+)
+
+
+@dataclass(frozen=True)
+class CallFilters:
+    """What narrows the call listing beyond a :class:`Scope` (None = no restriction): user ids ('(none)' for calls
+    without one), models (canonical name, requested or served), trace ids, served and requested tiers, statuses
+    (success / error) and the call's own escalation mark."""
+
+    users: tuple[str, ...] | None = None
+    models: tuple[str, ...] | None = None
+    trace_ids: tuple[str, ...] | None = None
+    served_tiers: tuple[str, ...] | None = None
+    requested_tiers: tuple[str, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    escalated: tuple[bool, ...] | None = None
+
+    def param(self) -> dict[str, list[object] | None]:
+        return {name: None if value is None else list(value) for name, value in self.__dict__.items()}
+
+    @property
+    def in_rollups(self) -> bool:
+        """Whether every filter is a dimension of the daily call rollup, so the calls can be counted from it."""
+        return self.users is None and self.models is None and self.trace_ids is None
+
+
+NO_FILTERS = CallFilters()
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of calls ends: its last row's sort value and request id (the next page starts after it)."""
+
+    sort_value: float
+    request_id: str
+
+
+@dataclass(frozen=True)
+class CallsPage:
+    """One page of calls (CALL_COLUMNS) and the cursor of the next page (None on the last page)."""
+
+    rows: pl.DataFrame
+    next_after: Cursor | None
+
+
+def _data_bounds(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[dt.datetime, dt.datetime] | None:
+    """The scope's [start, end) with open ends closed at the first and the day after the last day with data."""
+    days = days_with_data(con, Scope(None, None, scope.task_types, scope.teams, scope.providers))["day"]
+    if days.is_empty():
+        return None
+    start = _timestamp(scope.start) or dt.datetime.combine(days[0], dt.time())
+    end = _timestamp(scope.end) or dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time())
+    return start, end
+
+
+def _calls_in(
+    con: duckdb.DuckDBPyConnection,
+    window: Scope,
+    filters: CallFilters,
+    order: CallOrder,
+    after: Cursor | None,
+    limit: int,
+) -> pl.DataFrame:
+    return _mart(
+        con,
+        "mart_calls",
+        window,
+        filters=filters.param(),
+        order_by=order,
+        after_value=after.sort_value if after else None,
+        after_id=after.request_id if after else None,
+        row_limit=limit,
+    )
+
+
+def calls_page(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope = ALL,
+    filters: CallFilters = NO_FILTERS,
+    order: CallOrder = "newest",
+    after: Cursor | None = None,
+    limit: int = PAGE_SIZE,
+) -> CallsPage:
+    """The calls behind a number, ``limit`` at a time, in ``order``; ``after`` is the previous page's cursor.
+
+    Newest and oldest first walk the scope in time windows from its end (or start), 1 day, then 2, 4, 8..., each
+    one query over that range only, until the page is full: a page of the latest calls reads the latest day, not
+    the whole scope (DuckDB skips row groups outside a range by their min/max of started_at). Costliest and slowest
+    first rank the whole scope (one pass over its calls)."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    bounds = _data_bounds(con, scope)
+    if bounds is None:
+        return CallsPage(_calls_in(con, scope, filters, order, after, 0).select(CALL_COLUMNS), None)
+    start, end = bounds
+    if order in ("costliest", "slowest"):
+        rows = _calls_in(con, dataclasses.replace(scope, start=start, end=end), filters, order, after, limit)
+        return _page(rows, limit)
+    newest = order == "newest"
+    if after is not None:  # the cursor's own time, so calls at that very microsecond are still in range
+        at = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=after.sort_value if newest else -after.sort_value)
+        end, start = (min(end, at + dt.timedelta(microseconds=1)), start) if newest else (end, max(start, at))
+    pages: list[pl.DataFrame] = []
+    found, span = 0, dt.timedelta(days=1)
+    while start < end and found < limit:
+        window_start, window_end = (max(start, end - span), end) if newest else (start, min(end, start + span))
+        window = dataclasses.replace(scope, start=window_start, end=window_end)
+        rows = _calls_in(con, window, filters, order, after, limit - found)
+        pages.append(rows)
+        found += rows.height
+        end, start = (window_start, start) if newest else (end, window_end)
+        span *= 2
+    return _page(pl.concat(pages) if pages else _calls_in(con, scope, filters, order, after, 0), limit)
+
+
+def _page(rows: pl.DataFrame, limit: int) -> CallsPage:
+    last = rows.row(-1, named=True) if rows.height == limit else None
+    cursor = Cursor(last["sort_value"], last["request_id"]) if last else None
+    return CallsPage(rows.select(CALL_COLUMNS), cursor)
+
+
+def calls_count(con: duckdb.DuckDBPyConnection, scope: Scope, filters: CallFilters = NO_FILTERS) -> int | None:
+    """How many calls the listing holds, when the daily rollups can tell (no user, model or trace filter); None
+    otherwise: counting those would read every call of the scope."""
+    if not filters.in_rollups:
+        return None
+    return int(_mart(con, "mart_calls_count", scope, filters=filters.param())["calls"][0])

@@ -1,4 +1,4 @@
-"""The price book and the routing map: one validating declaration of what each YAML file may say.
+"""The price book, the routing map and the budgets: one validating declaration of what each YAML file may say.
 
 Both files are parsed with a subclass of ``yaml.SafeLoader`` (``yaml.safe_load`` semantics, plus: a key given twice
 in one mapping and a date that does not exist are errors) and validated by pydantic models that forbid unknown keys.
@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -208,6 +208,35 @@ class Routing(_Strict):
         return profile.tier if profile else self.default_tier
 
 
+Limit = Annotated[float, Field(gt=0)]
+BudgetScope = Literal["total", "team", "task_type", "provider"]
+
+
+class Budgets(_Strict):
+    """Monthly spend limits (USD per calendar month, UTC) for the total, a team, a task type or a provider. Apart from
+    routing.yaml on purpose: a budget edit must not reprice anything (routing.yaml is part of the derived tables'
+    fingerprint), and finance owns it, not the people who route."""
+
+    total: Limit | None = None
+    team: dict[str, Limit] = Field(default_factory=dict)
+    task_type: dict[str, Limit] = Field(default_factory=dict)
+    provider: dict[str, Limit] = Field(default_factory=dict)
+
+    def rows(self) -> list[dict[str, object]]:
+        """One row per budget, ``{"scope", "name", "limit_usd"}`` (name None for the total), in file order."""
+        rows: list[dict[str, object]] = []
+        if self.total is not None:
+            rows.append({"scope": "total", "name": None, "limit_usd": self.total})
+        for scope in ("team", "task_type", "provider"):
+            limits: dict[str, float] = getattr(self, scope)
+            rows += [{"scope": scope, "name": name, "limit_usd": limit} for name, limit in limits.items()]
+        return rows
+
+
+class BudgetFile(_Strict):
+    budgets: Budgets = Field(default_factory=Budgets)
+
+
 def _key_path(location: tuple[int | str, ...]) -> str:
     path = ""
     for part in location:
@@ -318,3 +347,9 @@ def load_price_book(path: str | os.PathLike[str] | None = None) -> PriceBook:
 def load_routing(path: str | os.PathLike[str] | None = None) -> Routing:
     """The routing map at ``path``, else ``$TIERSCOPE_ROUTING``, else the shipped default."""
     return _validate(Path(path or settings().routing), Routing)
+
+
+def load_budgets(path: str | os.PathLike[str] | None = None) -> Budgets:
+    """The budgets at ``path``, else ``$TIERSCOPE_BUDGETS``, else none."""
+    chosen = path or settings().budgets
+    return _validate(Path(chosen), BudgetFile).budgets if chosen else Budgets()

@@ -104,6 +104,14 @@ SQL_LAYERS: tuple[str, ...] = (
     "marts/mart_focus_daily.sql",
     "marts/mart_freshness.sql",
     "marts/mart_derived_sizes.sql",
+    "marts/mart_month_forecast.sql",
+    "marts/mart_budget_status.sql",
+    "marts/mart_spend_anomalies.sql",
+    "marts/mart_calls.sql",
+    "marts/mart_calls_count.sql",
+    "marts/mart_cost_by_user.sql",
+    "marts/mart_model_performance.sql",
+    "marts/mart_cache_savings.sql",
 )
 
 
