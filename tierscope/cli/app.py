@@ -27,12 +27,19 @@ COMMANDS = (
     "profile",
     "rebuild",
     "reconcile",
+    "forecast",
+    "budget",
+    "anomalies",
+    "calls",
     "prices",
     "export",
     "watch",
     "serve",
 )
-DESCRIPTION = "LLM cost attribution and routing FinOps: per-task cost, tier mix, what-if routing and escalation drift."
+DESCRIPTION = (
+    "LLM cost attribution and routing FinOps: per-task cost, tier mix, what-if routing, escalation drift, forecasts, "
+    "budgets and spend anomalies."
+)
 
 
 def command_module(name: str) -> ModuleType:

@@ -53,6 +53,12 @@ def add_spool_option(parser: argparse.ArgumentParser) -> None:
 def add_scope_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", type=dt.date.fromisoformat, help="first day included (YYYY-MM-DD, UTC)")
     parser.add_argument("--until", type=dt.date.fromisoformat, help="last day included (YYYY-MM-DD, UTC)")
+    add_filter_options(parser)
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """The scope's filters without its dates, for a command whose time range is something else (a month)."""
+    parser.set_defaults(since=None, until=None)
     parser.add_argument("--task-type", action="append", dest="task_types", help="only this task type (repeatable)")
     parser.add_argument("--team", action="append", dest="teams", help="only this team (repeatable)")
     parser.add_argument("--provider", action="append", dest="providers", help="only this provider (repeatable)")

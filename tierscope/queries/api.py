@@ -321,7 +321,8 @@ def month_forecast(con: duckdb.DuckDBPyConnection, month: dt.date | None = None,
     latest = latest_call_day(con)
     if latest is None:
         return frame(con, "select * from mart_month_forecast(null, null, null, null, null) limit 0")
-    params = {**scope.params(), "of_month": month_of(month or latest), "latest_day": latest}
+    filters = {name: scope.params()[name] for name in ("task_types", "teams", "providers")}
+    params = {**filters, "of_month": month_of(month or latest), "latest_day": latest}
     return frame(
         con, "select * from mart_month_forecast($of_month, $latest_day, $task_types, $teams, $providers)", params
     )
