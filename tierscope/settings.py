@@ -2,8 +2,8 @@
 
 Each setting comes from a command-line option when one is given, else from the environment (``TIERSCOPE_DB``,
 ``TIERSCOPE_PRICES``, ``TIERSCOPE_ROUTING``, ``TIERSCOPE_BUDGETS``, ``TIERSCOPE_SPOOL``, ``TIERSCOPE_TOKEN``; an empty
-variable counts as unset), else from the defaults below. The default config files ship inside the package, so an installed tierscope
-works from any folder.
+variable counts as unset), else from the defaults below. The default config files ship inside the package, so an
+installed tierscope works from any folder.
 """
 
 from __future__ import annotations
