@@ -7,6 +7,7 @@ KPI, a table and a hover label.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 UNPRICED = "unpriced"
 # How a value that is not there reads, everywhere (a table cell, a KPI): never "None", never a misleading 0
@@ -103,4 +104,46 @@ def drift_rule(threshold: float, mode: str, window_text: str, min_requests: int,
         "escalation or its final call was served by a tier above the task type's default tier. The baseline is "
         "routing.yaml's baseline_escalation_rate (from the profiling run); without one, the task type's rate over "
         f"its first {baseline_days} days of data."
+    )
+
+
+DRIVER_WORDS = {
+    "volume": "more calls",
+    "tokens_per_call": "more tokens per call",
+    "tier_mix": "a pricier tier mix",
+    "price": "a higher price per token",
+}
+
+
+def anomaly_cause(row: dict[str, Any]) -> str:
+    """The numbers behind a spend anomaly's driver, in words (a mart_spend_anomalies row)."""
+    driver = row["driver"]
+    if driver == "volume":
+        return f"{count(row['calls'], 'call')} against {row['expected_calls']:,.1f} expected"
+    if driver == "tokens_per_call":
+        return f"{count(row['tokens_per_call'])} tokens per call against {count(row['baseline_tokens_per_call'])}"
+    if driver == "tier_mix":
+        moved = sorted(row["tier_shares"], key=lambda tier: abs(tier["share"] - tier["baseline_share"]), reverse=True)
+        return (
+            ", ".join(
+                f"{tier['tier']} {percent(tier['baseline_share'], decimals=0)} → {percent(tier['share'], decimals=0)}"
+                for tier in moved[:2]
+            )
+            + " of tokens"
+        )
+    return (
+        f"{money(row['cost_per_1m_tokens_usd'])} per 1M tokens against "
+        f"{money(row['baseline_cost_per_1m_tokens_usd'])} at the same tier mix"
+    )
+
+
+def anomaly_rule(threshold: float) -> str:
+    """How a spend anomaly is judged, in words (mart_spend_anomalies)."""
+    return (
+        "Each task type · team is judged day by day against its own previous 14 days with calls (days before the "
+        "dates in view count too), each taken at its weekday's level (weekday factors from the previous 28 days with "
+        "calls, so a quiet weekend is expected): the expected spend is their median, and a day is flagged when it "
+        f"costs more than expected by over {threshold:g} robust standard deviations (1.4826 × the median absolute "
+        "deviation, and at least 10% of the expected spend). Drops are not flagged. The driver is the factor of "
+        "cost = calls × tokens per call × cost per token (itself split into tier mix and price) that moved most."
     )

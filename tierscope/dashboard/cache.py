@@ -19,7 +19,7 @@ import streamlit as st
 
 from tierscope.dashboard import gate, ingester
 from tierscope.queries import api, simulate
-from tierscope.queries.config import PriceBook, Routing, load_price_book, load_routing
+from tierscope.queries.config import Budgets, PriceBook, Routing, load_budgets, load_price_book, load_routing
 from tierscope.settings import settings
 
 Scope = api.Scope
@@ -27,11 +27,12 @@ Scope = api.Scope
 
 @dataclass(frozen=True)
 class Database:
-    """Which database and config files this dashboard serves (from TIERSCOPE_DB / _PRICES / _ROUTING)."""
+    """Which database and config files this dashboard serves (from TIERSCOPE_DB / _PRICES / _ROUTING / _BUDGETS)."""
 
     path: str
     prices_path: str
     routing_path: str
+    budgets_path: str | None = None
 
 
 def database() -> Database:
@@ -41,6 +42,7 @@ def database() -> Database:
         path=chosen.db if chosen.db == ":memory:" else str(Path(chosen.db).resolve()),
         prices_path=str(chosen.prices.resolve()),
         routing_path=str(chosen.routing.resolve()),
+        budgets_path=str(chosen.budgets.resolve()) if chosen.budgets else None,
     )
 
 
@@ -81,6 +83,16 @@ def cursor() -> duckdb.DuckDBPyConnection:
 @st.cache_resource(show_spinner=False)
 def _config(db: Database) -> tuple[PriceBook, Routing]:
     return load_price_book(db.prices_path), load_routing(db.routing_path)
+
+
+@st.cache_resource(show_spinner=False)
+def _budgets(db: Database) -> Budgets:
+    return load_budgets(db.budgets_path)
+
+
+def budgets() -> Budgets:
+    """The monthly budgets (TIERSCOPE_BUDGETS; none without it), validated."""
+    return _budgets(database())
 
 
 def price_book_config() -> PriceBook:
@@ -139,9 +151,33 @@ def _projection(db: Database, version: int, routing_json: str, scope: Scope) -> 
         )
 
 
+@st.cache_data(show_spinner=False, max_entries=500)
+def _calls(
+    db: Database,
+    version: int,
+    scope: Scope,
+    filters: api.CallFilters,
+    order: api.CallOrder,
+    after: api.Cursor | None,
+    limit: int,
+) -> api.CallsPage:
+    reader = cursor()
+    with gate.reading():
+        return api.calls_page(reader, scope, filters, order, after, limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=500)
+def _count(db: Database, version: int, scope: Scope, filters: api.CallFilters) -> int | None:
+    reader = cursor()
+    with gate.reading():
+        return api.calls_count(reader, scope, filters)
+
+
 def clear_results() -> None:
     """Forget every cached result (the next view recomputes from the database)."""
     _frame.clear()
+    _calls.clear()
+    _count.clear()
     _whatif.clear()
     _comparison.clear()
     _projection.clear()
@@ -272,3 +308,41 @@ def whatif(scenarios: Mapping[str, Routing], scope: Scope) -> pl.DataFrame:
 
 def freshness() -> pl.DataFrame:
     return _cached("freshness")
+
+
+def month_forecast(scope: Scope) -> pl.DataFrame:
+    """The newest call's month: to date and forecast (api.month_forecast), with the scope's filters, not its dates."""
+    return _cached("month_forecast", None, scope)
+
+
+def budget_status() -> pl.DataFrame:
+    """Every budget against the newest call's month (api.budget_status); empty without budgets."""
+    return _cached("budget_status", budgets().rows())
+
+
+def spend_anomalies(scope: Scope) -> pl.DataFrame:
+    return _cached("spend_anomalies", scope)
+
+
+def cost_by_user(scope: Scope) -> pl.DataFrame:
+    return _cached("cost_by_user", scope)
+
+
+def model_performance(scope: Scope) -> pl.DataFrame:
+    return _cached("model_performance", scope)
+
+
+def cache_savings(scope: Scope) -> pl.DataFrame:
+    return _cached("cache_savings", scope)
+
+
+def calls_count(scope: Scope, filters: api.CallFilters) -> int | None:
+    """How many calls the explorer lists, when the rollups can tell (api.calls_count); cached like the marts."""
+    return _count(database(), data_version(), scope, filters)
+
+
+def calls_page(
+    scope: Scope, filters: api.CallFilters, order: api.CallOrder, after: api.Cursor | None, limit: int = api.PAGE_SIZE
+) -> api.CallsPage:
+    """One page of the explorer (api.calls_page), cached per cursor."""
+    return _calls(database(), data_version(), scope, filters, order, after, limit)

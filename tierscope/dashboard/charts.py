@@ -16,7 +16,7 @@ from typing import Literal
 import plotly.graph_objects as go
 import polars as pl
 
-from tierscope.format import count, money, percent
+from tierscope.format import DRIVER_WORDS, count, money, percent
 
 UNTIERED = "untiered"
 TIER_PALETTE = ("#56B4E9", "#0072B2", "#E69F00", "#CC79A7", "#009E73", "#F0E442")
@@ -701,3 +701,209 @@ def cost_projection(projection: pl.DataFrame, tier_order: Sequence[str]) -> go.F
     )
     figure.update_xaxes(title="cost per 30-day month (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.2 or 1])
     return _layout(figure, height=260)
+
+
+BUDGET_COLORS = {"ok": TIER_PALETTE[1], "forecast_over": TIER_PALETTE[2], "over": FLAGGED}
+BUDGET_WORDS = {"ok": "on track", "forecast_over": "forecast over", "over": "over"}
+
+
+def budget_label(scope: str, name: str | None) -> str:
+    """'total', 'team search', 'task type extraction', 'provider openai'."""
+    return "total" if scope == "total" else f"{scope.replace('_', ' ')} {name}"
+
+
+def budget_bars(status: pl.DataFrame) -> go.Figure:
+    """Each budget as a progress bar in % of its limit: the month to date (solid), the forecast for the rest of the
+    month after it (light), the forecast's 95% interval as a whisker, and the limit at 100%. Coloured by status
+    (on track, forecast over, over). ``status``: mart_budget_status rows, first budget on top."""
+    labels = [budget_label(scope, name) for scope, name in status.select("scope", "name").iter_rows()]
+    colors = [BUDGET_COLORS[state] for state in status["status"].to_list()]
+    spent = [100 * share for share in status["spent_share"].to_list()]
+    forecast = [100 * share for share in status["forecast_share"].to_list()]
+    hover = [
+        f"{money(row['spent_usd'])} of {money(row['limit_usd'])} spent · forecast {money(row['forecast_usd'])} · "
+        f"{BUDGET_WORDS[row['status']]}"
+        for row in status.iter_rows(named=True)
+    ]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            y=labels,
+            x=spent,
+            name="spent so far",
+            orientation="h",
+            marker_color=colors,
+            customdata=hover,
+            hovertemplate="%{y}: %{x:.1f}% of the limit<br>%{customdata}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Bar(
+            y=labels,
+            x=[max(total - so_far, 0.0) for total, so_far in zip(forecast, spent, strict=True)],
+            name="forecast, rest of the month",
+            orientation="h",
+            marker={"color": [_rgba(color, 0.35) for color in colors]},
+            customdata=hover,
+            hovertemplate="%{y}: forecast %{customdata}<extra></extra>",
+        )
+    )
+    low = [
+        None if value is None else 100 * value / limit
+        for value, limit in status.select("forecast_low_usd", "limit_usd").iter_rows()
+    ]
+    high = [
+        None if value is None else 100 * value / limit
+        for value, limit in status.select("forecast_high_usd", "limit_usd").iter_rows()
+    ]
+    figure.add_trace(
+        go.Scatter(
+            y=labels,
+            x=forecast,
+            mode="markers",
+            name="forecast (95% interval)",
+            marker={"color": "#1F1F1F", "size": 7, "symbol": "line-ns-open", "line": {"width": 2}},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [None if top is None else top - mid for top, mid in zip(high, forecast, strict=True)],
+                "arrayminus": [
+                    None if bottom is None else mid - bottom for bottom, mid in zip(low, forecast, strict=True)
+                ],
+                "color": "#1F1F1F",
+                "thickness": 1.5,
+                "width": 4,
+            },
+            hoverinfo="skip",
+        )
+    )
+    figure.add_vline(x=100, line={"color": "#1F1F1F", "width": 1.5}, annotation_text="limit", annotation_position="top")
+    largest = max([100.0, *forecast, *(value for value in high if value is not None)])
+    figure.update_layout(barmode="stack", bargap=0.35)
+    figure.update_yaxes(categoryorder="array", categoryarray=labels[::-1], title=None, ticksuffix="  ")
+    figure.update_xaxes(title="% of the monthly limit", ticksuffix="%", range=[0, largest * 1.08])
+    return _layout(figure, height=max(200, 44 * len(labels) + 100))
+
+
+DRIVER_COLORS = {
+    "volume": TIER_PALETTE[1],
+    "tokens_per_call": TIER_PALETTE[2],
+    "tier_mix": TIER_PALETTE[3],
+    "price": TIER_PALETTE[4],
+}
+
+
+def series_label(task_type: str, team: str) -> str:
+    return f"{task_type} · {team}"
+
+
+def anomaly_overview(days: pl.DataFrame) -> go.Figure:
+    """The flagged days: one row per task type · team, a dot on each flagged day, sized by the spend above expected
+    and coloured by what drove it. Each dot carries its (day, task type, team) for the drill-down.
+    ``days``: mart_spend_anomalies rows."""
+    flagged = days.filter(pl.col("is_flagged")).with_columns(
+        (pl.col("cost_usd") - pl.col("expected_usd")).alias("excess_usd")
+    )
+    series = sorted({series_label(task, team) for task, team in flagged.select("task_type", "team").iter_rows()})
+    largest = flagged["excess_usd"].max() or 1.0
+    figure = go.Figure()
+    for driver, color in DRIVER_COLORS.items():
+        rows = flagged.filter(pl.col("driver") == driver)
+        figure.add_trace(
+            go.Scatter(
+                x=rows["day"].to_list(),
+                y=[series_label(task, team) for task, team in rows.select("task_type", "team").iter_rows()],
+                mode="markers",
+                name=DRIVER_WORDS[driver],
+                marker={
+                    "color": color,
+                    "size": [10 + 22 * (excess / largest) ** 0.5 for excess in rows["excess_usd"].to_list()],
+                    "line": {"width": 1, "color": "#FFFFFF"},
+                },
+                customdata=[
+                    [day.isoformat(), task, team, money(cost), money(expected), f"{score:.1f}"]
+                    for day, task, team, cost, expected, score in rows.select(
+                        "day", "task_type", "team", "cost_usd", "expected_usd", "score"
+                    ).iter_rows()
+                ],
+                hovertemplate="%{x|%a %b %d} · %{y}<br>%{customdata[3]} against %{customdata[4]} expected "
+                f"(score %{{customdata[5]}}) · {DRIVER_WORDS[driver]}<extra></extra>",
+            )
+        )
+    figure.update_yaxes(categoryorder="array", categoryarray=series[::-1], title=None, type="category")
+    figure.update_xaxes(title=None)
+    day_axis(figure, days["day"].to_list())
+    return _layout(figure, height=max(220, 34 * len(series) + 110))
+
+
+def anomaly_series(days: pl.DataFrame, task_type: str, team: str) -> go.Figure:
+    """One task type · team: spend per day with calls (bars; flagged days in the flag colour), the expected spend
+    (line) and the spend above which a day is flagged (dotted). ``days``: mart_spend_anomalies rows."""
+    rows = days.filter((pl.col("task_type") == task_type) & (pl.col("team") == team)).sort("day")
+    flagged = rows["is_flagged"].to_list()
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=rows["day"].to_list(),
+            y=rows["cost_usd"].to_list(),
+            name="spend",
+            marker_color=[FLAGGED if flag else NEUTRAL for flag in flagged],
+            customdata=[
+                [day.isoformat(), task_type, team, money(cost), "—" if score is None else f"{score:.1f}"]
+                for day, cost, score in rows.select("day", "cost_usd", "score").iter_rows()
+            ],
+            hovertemplate="%{x|%a %b %d}: %{customdata[3]} · score %{customdata[4]}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=rows["day"].to_list(),
+            y=rows["expected_usd"].to_list(),
+            name="expected",
+            mode="lines",
+            line={"color": BASELINE, "width": 2},
+            hovertemplate="expected %{y:$,.2f}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=rows["day"].to_list(),
+            y=rows["flag_above_usd"].to_list(),
+            name="flagged above",
+            mode="lines",
+            line={"color": "#000000", "dash": "dot", "width": 1.5},
+            hovertemplate="flagged above %{y:$,.2f}<extra></extra>",
+        )
+    )
+    figure.update_yaxes(title="spend (USD)", tickformat=MONEY_TICKS, rangemode="tozero")
+    figure.update_xaxes(title=None)
+    day_axis(figure, rows["day"].to_list())
+    return _layout(figure, height=320)
+
+
+def user_spend(by_user: pl.DataFrame, max_rows: int = 20) -> go.Figure:
+    """Horizontal bars of spend per user, costliest on top (the ``max_rows`` largest); calls without a user are
+    '(none)'. ``by_user``: mart_cost_by_user rows."""
+    rows = (
+        by_user.with_columns(pl.col("cost_usd").fill_null(0).alias("bar_usd"))
+        .sort("bar_usd", descending=True)
+        .head(max_rows)
+        .reverse()
+    )
+    largest = rows.select(pl.col("bar_usd").max()).item() or 0
+    figure = go.Figure(
+        go.Bar(
+            y=rows["dimension_value"].to_list(),
+            x=rows["bar_usd"].to_list(),
+            orientation="h",
+            marker_color=NEUTRAL,
+            text=[f"  {label}" for label in _money_text(rows["cost_usd"].to_list())],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=_count_text(rows["calls"].to_list(), "call"),
+            hovertemplate="%{y}<br>%{text} · %{customdata}<extra></extra>",
+        )
+    )
+    figure.update_yaxes(categoryorder="array", categoryarray=rows["dimension_value"].to_list(), title=None)
+    figure.update_xaxes(title="spend (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.3 or 1])
+    return _layout(figure, height=max(240, 24 * rows.height + 80), legend=False)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-from typing import Any
 
 from tierscope.cli.common import add_database_options, add_scope_options, open_database, print_json, scope
 from tierscope.cli.render import Column, echo, print_table
+from tierscope.format import anomaly_cause
 
 HELP = "spend anomalies per task type and team with their driver (exit 1 on the last day)"
 DEFAULT_DAYS = 14
@@ -52,21 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def explained(row: dict[str, Any]) -> str:
-    """The numbers behind the driver, in words."""
-    if row["driver"] == "volume":
-        return f"{row['calls']:,} calls vs {row['expected_calls']:,.1f} expected"
-    if row["driver"] == "tokens_per_call":
-        return f"{row['tokens_per_call']:,.0f} tokens per call vs {row['baseline_tokens_per_call']:,.0f}"
-    if row["driver"] == "tier_mix":
-        moved = sorted(row["tier_shares"], key=lambda tier: abs(tier["share"] - tier["baseline_share"]), reverse=True)
-        return ", ".join(f"{t['tier']} {t['baseline_share']:.0%} → {t['share']:.0%}" for t in moved[:2])
-    return (
-        f"${row['cost_per_1m_tokens_usd']:,.2f} per 1M tokens vs ${row['baseline_cost_per_1m_tokens_usd']:,.2f} "
-        "at the same tier mix"
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     from tierscope.queries import api
 
@@ -90,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             if within.start
             else f"judged {days.height:,} task type x team days; {len(flagged):,} flagged"
         )
-        shown = [{**row, "score_text": f"{row['score']:.1f}", "explained": explained(row)} for row in flagged]
+        shown = [{**row, "score_text": f"{row['score']:.1f}", "explained": anomaly_cause(row)} for row in flagged]
         if shown:
             print_table(shown, COLUMNS)
     return 1 if any(row["day"] == last_day for row in flagged) else 0
