@@ -27,6 +27,9 @@ types: $(STAMP)
 
 check: lint types test
 
+docs: $(STAMP)
+	$(BIN)/python -m tierscope.cli.reference > docs/cli.md
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py
 

@@ -24,7 +24,8 @@ from tierscope.queries.config import (
 )
 from tierscope.queries.db import SQL_DIR
 
-README = (REPO / "README.md").read_text()
+# What the user reads: the README and the docs folder
+README = "\n".join(path.read_text() for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:

@@ -516,7 +516,7 @@ def test_model_flow_mart_by_hand(hand_db: duckdb.DuckDBPyConnection) -> None:
             "served_model": ["gpt-4o", "(unattributed)", "house-model-7b", "gpt-4o"],
             "served_tier": ["tier2", "untiered", "untiered", "tier2"],
             "requests": [1, 1, 1, 1],
-            # t3 counts as escalated: its final tier is above classification's default (DESIGN §5)
+            # t3 counts as escalated: its final tier is above classification's default (docs/concepts.md)
             "escalated_requests": [1, 0, 0, 1],
             "cost_usd": [0.0026, 0.00015, None, 0.00633],
         }

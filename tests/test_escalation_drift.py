@@ -1,4 +1,4 @@
-"""Escalation per trace (DESIGN §5) and drift flags, on tiny fixtures computed by hand."""
+"""Escalation per trace (docs/concepts.md) and drift flags, on tiny fixtures computed by hand."""
 
 from __future__ import annotations
 

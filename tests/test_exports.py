@@ -4,6 +4,7 @@ import of LiteLLM's price list into the price book."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from tierscope.cli import main
 from tierscope.ingest.prices_import import import_litellm, name_key, per_million
 from tierscope.queries import api
 from tierscope.queries.config import DEFAULT_TASK_TYPE_RULES, ConfigError, load_price_book, load_routing
-from tierscope.queries.export import csv_safe, write_focus, write_parquet
+from tierscope.queries.export import csv_safe, csv_text, write_focus, write_parquet
 
 CALLS = [
     # gpt-4o 2.50 / 1.25 cached / 10.00: 800 x 2.5 + 200 x 1.25 + 100 x 10 = 2000 + 250 + 1000
@@ -194,6 +195,20 @@ def test_csv_safe_neutralises_formulas() -> None:
     assert safe["number"].to_list() == frame["number"].to_list()
     assert safe["tags"].to_list()[:3] == ["'=1, ok", "", "x"]
     assert "'=1, ok" in safe.write_csv()
+
+
+def test_every_csv_goes_through_the_one_writer() -> None:
+    """A leading line break and full-width formula signs are neutralised too, and no module but the export one
+    writes CSV itself (the dashboard's downloads call csv_text)."""
+    frame = pl.DataFrame({"task_type": ["\n=cmd|' /C calc'!A0", "＝1+1", "＋1", "－1", "＠SUM(A1)", "fine"]})
+    cells = pl.read_csv(io.StringIO(csv_text(frame)))["task_type"].to_list()
+    assert cells == ["'\n=cmd|' /C calc'!A0", "'＝1+1", "'＋1", "'－1", "'＠SUM(A1)", "fine"]
+    writers = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "tierscope").rglob("*.py")
+        if "write_csv(" in path.read_text(encoding="utf-8") and path.name != "export.py"
+    ]
+    assert writers == []
 
 
 def test_parquet_export_partitions_by_day(tiny_db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:

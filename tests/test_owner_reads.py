@@ -1,4 +1,4 @@
-"""Reading a database another tierscope process owns (DESIGN §7): the owner answers read-only queries on its
+"""Reading a database another tierscope process owns (docs/streaming.md): the owner answers read-only queries on its
 loopback endpoint (``queries/owner.py``), so every read command gives what it gives on a free database; writes stop
 with the holder named. Real processes, a real database built through the real load path, real HTTP.
 """

@@ -1,4 +1,4 @@
-"""Cost of a call: hand-computed expectations for every pricing rule of DESIGN §5 (USD per 1M tokens)."""
+"""Cost of a call: hand-computed expectations for every pricing rule of docs/concepts.md (USD per 1M tokens)."""
 
 from __future__ import annotations
 

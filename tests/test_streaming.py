@@ -1,4 +1,4 @@
-"""``tierscope watch`` and the one-writer rule (DESIGN §7), end to end: real processes, real file appends, SIGKILL.
+"""``tierscope watch`` and the one-writer rule (docs/streaming.md), end to end: real processes, file appends, SIGKILL.
 
 Every test compares what reached the database (calls, distinct ids, token sums) with what was written, exactly.
 """

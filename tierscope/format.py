@@ -93,7 +93,7 @@ def window(window_text: str) -> str:
 
 
 def drift_rule(threshold: float, mode: str, window_text: str, min_requests: int, baseline_days: int) -> str:
-    """routing.yaml's drift rule in words (DESIGN §5)."""
+    """routing.yaml's drift rule in words (docs/concepts.md)."""
     if mode == "relative":
         limit = f"more than {threshold:.0%} above its baseline (rate > baseline × {1 + threshold:g})"
     else:

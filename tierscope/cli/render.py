@@ -61,7 +61,11 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> Table
 
 
 def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> None:
-    console().print(table(rows, columns))
+    """The table on standard output, without the padding rich leaves at the end of a line."""
+    out = console()
+    with out.capture() as captured:
+        out.print(table(rows, columns))
+    print("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 def echo(text: str = "") -> None:

@@ -1,4 +1,4 @@
-"""The canonical fields of a call (DESIGN §3) and the common alias names the generic format accepts."""
+"""The canonical fields of a call (docs/formats.md) and the common alias names the generic format accepts."""
 
 from __future__ import annotations
 

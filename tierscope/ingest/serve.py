@@ -1,6 +1,6 @@
 """``tierscope serve``: an HTTP receiver that appends what it accepts to the spool, durably, before it answers.
 
-Starlette (routing, requests, JSON answers) on uvicorn (HTTP/1.1 through h11). Endpoints (DESIGN §7):
+Starlette (routing, requests, JSON answers) on uvicorn (HTTP/1.1 through h11). Endpoints (docs/streaming.md):
 
 - ``POST /litellm``: LiteLLM's generic API logger (``callback_type: generic_api``, ``endpoint:
   http://HOST:PORT/litellm``). Its ``log_format`` is ``json_array`` (the default: a JSON array of

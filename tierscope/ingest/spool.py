@@ -1,4 +1,4 @@
-"""The spool: a folder of files waiting to be loaded by the process that owns the database (DESIGN §7).
+"""The spool: a folder of files waiting to be loaded by the process that owns the database (docs/streaming.md).
 
 DuckDB allows one read-write process per database file. Processes that cannot write it (``tierscope serve``,
 ``tierscope ingest`` or ``tierscope watch`` while a dashboard holds the database) hand their data to the spool;

@@ -25,8 +25,8 @@ first KiB and of the KiB just before the offset. So:
   the copy of the offsets), that holds nothing known: all of it. A compressed file so examined gets an offset of its
   own (its uncompressed length), so it is reported once.
 
-Ownership (DESIGN §7): the watcher writes the database itself when it can open it, and then also drains the spool
-(so ``tierscope serve`` + ``tierscope watch`` works without a dashboard) and answers other tierscope processes'
+Ownership (docs/streaming.md): the watcher writes the database itself when it can open it, and then also drains the
+spool (so ``tierscope serve`` + ``tierscope watch`` works without a dashboard) and answers other tierscope processes'
 reads (``queries/owner.py``). When another process holds the database, or a running dashboard claims it, the watcher
 hands its micro-batches to the spool instead. It then goes by a copy of its offsets,
 ``<spool>/.watch-<id>.offsets.json``, written after every commit and after every spool file is durable: a crash can

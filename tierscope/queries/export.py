@@ -15,15 +15,18 @@ import polars as pl
 
 from tierscope.queries import api
 
-# OWASP's CSV injection guidance: a cell starting with one of these is read as a formula by spreadsheet programs.
-FORMULA_START = r"^[=+\-@\t\r]"
+# OWASP's CSV injection guidance: a cell starting with one of these is read as a formula by spreadsheet programs;
+# a leading line break too (some programs skip it and read what follows), and the full-width forms of = + - @,
+# which some spreadsheets fold into the ASCII ones.
+FORMULA_START = r"^[=+\-@\t\r\n＝＋－＠]"
 FOCUS_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with every text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
-    ``@``, a tab or a carriage return) prefixed with an apostrophe, which spreadsheets show but do not evaluate.
-    Lists of text become one ``", "``-joined cell first (CSV has no lists). Numbers and times are left as they are."""
+    ``@``, a tab, a carriage return or a line feed, or a full-width ``＝ ＋ － ＠``) prefixed with an apostrophe,
+    which spreadsheets show but do not evaluate. Lists of text become one ``", "``-joined cell first (CSV has no
+    lists). Numbers and times are left as they are."""
     text_columns = [
         pl.col(name).list.join(", ").alias(name) if dtype == pl.List(pl.String) else pl.col(name)
         for name, dtype in frame.schema.items()
@@ -38,6 +41,11 @@ def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
         for name, dtype in joined.schema.items()
         if dtype == pl.String
     )
+
+
+def csv_text(frame: pl.DataFrame) -> str:
+    """The frame as formula-safe CSV text: the one way tierscope writes CSV (exports, the dashboard's downloads)."""
+    return csv_safe(frame).write_csv(datetime_format=FOCUS_TIME_FORMAT)
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ def write_focus(con: duckdb.DuckDBPyConnection, out: Path, scope: api.Scope = ap
     if out.suffix.lower() == ".parquet":
         frame.write_parquet(out)
     else:
-        csv_safe(frame).write_csv(out, datetime_format=FOCUS_TIME_FORMAT)
+        out.write_text(csv_text(frame), encoding="utf-8")
     return Exported(out, frame.height)
 
 

@@ -5,7 +5,7 @@ Usage: ``python sample_logs/generate.py [--out DIR] [--seed 7] [--calls 100000]`
 Outputs are byte-identical for the same seed and call count (seeded ``random.Random`` streams, gzip
 ``mtime=0``, no wall clock):
 
-- ``requests.jsonl.gz``: the generic log format (DESIGN.md section 3), one call per line, 2026-10-28 to
+- ``requests.jsonl.gz``: the generic log format (docs/formats.md), one call per line, 2026-10-28 to
   2026-11-26 (UTC). Traces follow config/routing.yaml: a first call on the task's tier, a cascade
   escalation to the next tier when the quality gate fails (at the task's baseline escalation rate),
   provider fallbacks, an extraction drift episode in the last 7 days, long-context calls, batch summaries

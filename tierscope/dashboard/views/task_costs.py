@@ -7,6 +7,7 @@ import streamlit as st
 
 from tierscope.dashboard import cache, charts, filters, tables
 from tierscope.dashboard.tables import Column
+from tierscope.queries import export
 
 TASK_COLUMNS = {
     "task_type": Column("task type"),
@@ -32,7 +33,7 @@ filters.stop_if_empty(tasks, scope)
 tables.show(tasks, TASK_COLUMNS)
 st.download_button(
     "Download CSV",
-    tasks.write_csv(),
+    export.csv_text(tasks),
     file_name="tierscope_task_costs_{}_{}.csv".format(*filters.days(scope) or ("all", "dates")),
     mime="text/csv",
     icon=":material/download:",
