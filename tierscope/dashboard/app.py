@@ -30,6 +30,9 @@ page = st.navigation(
         "Spend": [
             st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
             st.Page("views/task_costs.py", title="Task costs", icon=":material/receipt_long:"),
+            st.Page("views/breakdown.py", title="Users and models", icon=":material/group:"),
+            st.Page("views/anomalies.py", title="Spend anomalies", icon=":material/troubleshoot:"),
+            st.Page("views/calls.py", title="Calls", icon=":material/list_alt:"),
         ],
         "Routing": [
             st.Page("views/tier_mix.py", title="Tier mix", icon=":material/stacked_bar_chart:"),

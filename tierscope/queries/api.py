@@ -358,9 +358,9 @@ def spend_anomalies(
 
 
 def model_performance(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
-    """Per task type (served_model NULL) and task type x served model: calls, cost_usd, cost_per_call_usd,
-    unpriced_calls, latency_p50_ms / latency_p95_ms (exact, calls with a latency), error_calls and error_rate.
-    Reads the calls of the scope."""
+    """Per task type (served_model NULL), task type x served model and served model (task_type NULL): calls,
+    cost_usd, cost_per_call_usd, unpriced_calls, latency_p50_ms / latency_p95_ms (exact, calls with a latency),
+    error_calls and error_rate. Reads the calls of the scope."""
     return _mart(con, "mart_model_performance", scope)
 
 

@@ -9,6 +9,7 @@ from tierscope.cli.common import add_database_options, add_scope_options, open_d
 from tierscope.cli.render import Column, echo, print_table
 
 HELP = "list the calls in scope (by user, model, trace...), newest first"
+STATUSES = ("success", "error")
 ORDERS = ("newest", "oldest", "costliest", "slowest")  # queries.api.CALL_ORDERS (a test checks they agree)
 COLUMNS = (
     Column("started_at", "time"),
@@ -32,8 +33,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", action="append", dest="users", help="only this user id (repeatable)")
     parser.add_argument("--model", action="append", dest="models", help="requested or served model (repeatable)")
     parser.add_argument("--trace-id", action="append", dest="trace_ids", help="only this trace (repeatable)")
+    parser.add_argument("--served-tier", action="append", dest="served_tiers", help="served tier (repeatable)")
+    parser.add_argument("--requested-tier", action="append", dest="requested_tiers", help="requested tier (repeatable)")
+    parser.add_argument("--status", action="append", dest="statuses", choices=STATUSES, help="status (repeatable)")
+    parser.add_argument("--escalated", choices=("yes", "no"), help="only calls marked (yes) or not marked (no)")
     parser.add_argument("--order", choices=ORDERS, default="newest", help="which calls first (default newest)")
     parser.add_argument("--limit", type=int, default=50, help="calls listed (default 50)")
+
+
+def repeated(values: list[str] | None) -> tuple[str, ...] | None:
+    """A repeatable option as a filter: None (no restriction) when not given."""
+    return tuple(values) if values else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,9 +54,13 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--limit {args.limit}: list at least 1 call")
     within = scope(args)
     filters = api.CallFilters(
-        users=tuple(args.users) if args.users else None,
-        models=tuple(args.models) if args.models else None,
-        trace_ids=tuple(args.trace_ids) if args.trace_ids else None,
+        users=repeated(args.users),
+        models=repeated(args.models),
+        trace_ids=repeated(args.trace_ids),
+        served_tiers=repeated(args.served_tiers),
+        requested_tiers=repeated(args.requested_tiers),
+        statuses=repeated(args.statuses),
+        escalated=None if args.escalated is None else (args.escalated == "yes",),
     )
     con = open_database(args, must_exist=True)
     try:

@@ -1,9 +1,10 @@
 -- params: start_at, end_at, task_types, teams, providers
--- Cost beside speed and reliability, per task type and per task type x served model: calls, cost_usd (priced calls;
--- NULL when none is), cost per call, latency p50 / p95 (ms, exact, over the calls that report a latency) and the
--- error rate (calls with status error / calls). grain: one row per task type x served model (canonical name,
--- '(unattributed)' without one), plus one per task type with served_model NULL (all its models). Latency is not in
--- the daily rollups, so this reads the calls of the scope (int_calls_in_scope).
+-- Cost beside speed and reliability, per task type, per task type x served model and per served model: calls,
+-- cost_usd (priced calls; NULL when none is), cost per call, latency p50 / p95 (ms, exact, over the calls that report
+-- a latency) and the error rate (calls with status error / calls). grain: one row per task type x served model
+-- (canonical name, '(unattributed)' without one), plus one per task type with served_model NULL (all its models) and
+-- one per served model with task_type NULL (all task types). Latency is not in the daily rollups, so this reads the
+-- calls of the scope (int_calls_in_scope).
 with calls as (
     select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
 ),
@@ -29,8 +30,8 @@ measured as (
         count(*) filter (where status = 'error') as error_calls,
         count(*) filter (where status = 'error') / count(*) as error_rate
     from labelled
-    group by grouping sets ((task_type), (task_type, served_model))
-    order by task_type, served_model nulls first, cost_usd desc nulls last
+    group by grouping sets ((task_type), (task_type, served_model), (served_model))
+    order by task_type nulls last, served_model nulls first, cost_usd desc nulls last
 )
 
 select * from measured
