@@ -66,17 +66,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(database: Path) -> Iterator[str]:
-    """`launch.run` (what `tierscope dashboard` calls) serving ``database``; yields its URL, stops it afterwards."""
+def serve(database: Path, budgets: Path | None = None) -> Iterator[str]:
+    """`launch.run` (what `tierscope dashboard` calls) serving ``database`` (with ``budgets``); yields its URL, stops
+    it afterwards."""
     port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sys; from tierscope.dashboard.launch import run; "
-            "sys.exit(run(sys.argv[1], int(sys.argv[2]), None, None, open_browser=False))",
+            "sys.exit(run(sys.argv[1], int(sys.argv[2]), None, None, open_browser=False, budgets=sys.argv[3] or None))",
             str(database),
             str(port),
+            str(budgets or ""),
         ],
         start_new_session=True,
         stdout=subprocess.PIPE,

@@ -15,6 +15,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from tests.browser_support import PAGES, chromium, open_page, serve
+from tests.conftest import SAMPLE_LOGS
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 VIEWPORT = {"width": 1440, "height": 900}
@@ -34,7 +35,7 @@ def take(out: Path) -> list[Path]:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        with serve(database) as url, sync_playwright() as playwright:
+        with serve(database, SAMPLE_LOGS / "budgets.yaml") as url, sync_playwright() as playwright:
             browser = chromium(playwright)
             context = browser.new_context(viewport=VIEWPORT)
             page = context.new_page()

@@ -44,7 +44,7 @@ def dashboard_url(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory
     con = connect(database)
     load_profiling(con, SAMPLE_LOGS / "profiling_results.jsonl")
     con.close()
-    with serve(database) as url:
+    with serve(database, SAMPLE_LOGS / "budgets.yaml") as url:
         yield url
 
 

@@ -715,14 +715,22 @@ def budget_label(scope: str, name: str | None) -> str:
 def budget_bars(status: pl.DataFrame) -> go.Figure:
     """Each budget as a progress bar in % of its limit: the month to date (solid), the forecast for the rest of the
     month after it (light), the forecast's 95% interval as a whisker, and the limit at 100%. Coloured by status
-    (on track, forecast over, over). ``status``: mart_budget_status rows, first budget on top."""
+    (on track, forecast over, over). Each bar carries (scope, name, month, days elapsed) for the drill-down.
+    ``status``: mart_budget_status rows, first budget on top."""
     labels = [budget_label(scope, name) for scope, name in status.select("scope", "name").iter_rows()]
     colors = [BUDGET_COLORS[state] for state in status["status"].to_list()]
     spent = [100 * share for share in status["spent_share"].to_list()]
     forecast = [100 * share for share in status["forecast_share"].to_list()]
+    # the budget's keys for the drill-down (scope, name, month, days elapsed), then the hover text
     hover = [
-        f"{money(row['spent_usd'])} of {money(row['limit_usd'])} spent · forecast {money(row['forecast_usd'])} · "
-        f"{BUDGET_WORDS[row['status']]}"
+        [
+            row["scope"],
+            row["name"],
+            row["month"],
+            row["days_elapsed"],
+            f"{money(row['spent_usd'])} of {money(row['limit_usd'])} spent · forecast {money(row['forecast_usd'])} · "
+            f"{BUDGET_WORDS[row['status']]}",
+        ]
         for row in status.iter_rows(named=True)
     ]
     figure = go.Figure()
@@ -734,7 +742,7 @@ def budget_bars(status: pl.DataFrame) -> go.Figure:
             orientation="h",
             marker_color=colors,
             customdata=hover,
-            hovertemplate="%{y}: %{x:.1f}% of the limit<br>%{customdata}<extra></extra>",
+            hovertemplate="%{y}: %{x:.1f}% of the limit<br>%{customdata[4]}<extra></extra>",
         )
     )
     figure.add_trace(
@@ -745,7 +753,7 @@ def budget_bars(status: pl.DataFrame) -> go.Figure:
             orientation="h",
             marker={"color": [_rgba(color, 0.35) for color in colors]},
             customdata=hover,
-            hovertemplate="%{y}: forecast %{customdata}<extra></extra>",
+            hovertemplate="%{y}: forecast %{customdata[4]}<extra></extra>",
         )
     )
     low = [
@@ -881,29 +889,35 @@ def anomaly_series(days: pl.DataFrame, task_type: str, team: str) -> go.Figure:
     return _layout(figure, height=320)
 
 
-def user_spend(by_user: pl.DataFrame, max_rows: int = 20) -> go.Figure:
-    """Horizontal bars of spend per user, costliest on top (the ``max_rows`` largest); calls without a user are
-    '(none)'. ``by_user``: mart_cost_by_user rows."""
+def spend_bars(
+    frame: pl.DataFrame, label: str, max_rows: int = 20, tier_order: Sequence[str] | None = None
+) -> go.Figure:
+    """Horizontal bars of spend per ``label`` (a user, a served model), costliest on top (the ``max_rows`` largest),
+    coloured by served tier when ``tier_order`` is given. ``frame``: ``label``, cost_usd, calls (and served_tier):
+    mart_cost_by_user or the per-model rows of mart_model_performance."""
     rows = (
-        by_user.with_columns(pl.col("cost_usd").fill_null(0).alias("bar_usd"))
+        frame.with_columns(pl.col("cost_usd").fill_null(0).alias("bar_usd"))
         .sort("bar_usd", descending=True)
         .head(max_rows)
         .reverse()
     )
+    colors = tier_colors(tier_order) if tier_order is not None else {}
     largest = rows.select(pl.col("bar_usd").max()).item() or 0
     figure = go.Figure(
         go.Bar(
-            y=rows["dimension_value"].to_list(),
+            y=rows[label].to_list(),
             x=rows["bar_usd"].to_list(),
             orientation="h",
-            marker_color=NEUTRAL,
-            text=[f"  {label}" for label in _money_text(rows["cost_usd"].to_list())],
+            marker_color=[colors.get(tier, UNTIERED_COLOR) for tier in rows["served_tier"].to_list()]
+            if colors
+            else NEUTRAL,
+            text=[f"  {text}" for text in _money_text(rows["cost_usd"].to_list())],
             textposition="outside",
             cliponaxis=False,
             customdata=_count_text(rows["calls"].to_list(), "call"),
             hovertemplate="%{y}<br>%{text} · %{customdata}<extra></extra>",
         )
     )
-    figure.update_yaxes(categoryorder="array", categoryarray=rows["dimension_value"].to_list(), title=None)
+    figure.update_yaxes(categoryorder="array", categoryarray=rows[label].to_list(), title=None)
     figure.update_xaxes(title="spend (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.3 or 1])
     return _layout(figure, height=max(240, 24 * rows.height + 80), legend=False)

@@ -59,13 +59,12 @@ def command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def environment(db_path: str, prices: str | None, routing: str | None) -> dict[str, str]:
+def environment(db_path: str, prices: str | None, routing: str | None, budgets: str | None = None) -> dict[str, str]:
     """The child's environment: this one plus the database and config paths, made absolute."""
     env = dict(os.environ, TIERSCOPE_DB=str(Path(db_path).resolve()))
-    if prices:
-        env["TIERSCOPE_PRICES"] = str(Path(prices).resolve())
-    if routing:
-        env["TIERSCOPE_ROUTING"] = str(Path(routing).resolve())
+    for name, path in (("TIERSCOPE_PRICES", prices), ("TIERSCOPE_ROUTING", routing), ("TIERSCOPE_BUDGETS", budgets)):
+        if path:
+            env[name] = str(Path(path).resolve())
     return env
 
 
@@ -82,7 +81,14 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float 
     return False
 
 
-def run(db_path: str, port: int | None, prices: str | None, routing: str | None, open_browser: bool = True) -> int:
+def run(
+    db_path: str,
+    port: int | None,
+    prices: str | None,
+    routing: str | None,
+    open_browser: bool = True,
+    budgets: str | None = None,
+) -> int:
     """Serve the dashboard on ``db_path`` until interrupted; return Streamlit's exit status (0 once stopped by
     SIGTERM or Ctrl+C)."""
     from tierscope.queries.owner import advert_path
@@ -101,7 +107,7 @@ def run(db_path: str, port: int | None, prices: str | None, routing: str | None,
     # Before the child starts: a signal in between must not end this process and leave the child behind.
     previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
-        process = subprocess.Popen(command(port), env=environment(db_path, prices, routing), cwd=APP_DIR)
+        process = subprocess.Popen(command(port), env=environment(db_path, prices, routing, budgets), cwd=APP_DIR)
     except BaseException:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

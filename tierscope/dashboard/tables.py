@@ -86,17 +86,22 @@ def prepared(frame: pl.DataFrame, columns: Mapping[str, Column]) -> tuple[pl.Dat
     return table, config
 
 
-def show(frame: pl.DataFrame, columns: Mapping[str, Column], highlight: pl.Series | None = None) -> None:
-    """The table, with the rows where ``highlight`` is true tinted."""
+def show(
+    frame: pl.DataFrame, columns: Mapping[str, Column], highlight: pl.Series | None = None, key: str | None = None
+) -> int | None:
+    """The table, with the rows where ``highlight`` is true tinted. With a ``key``, a row can be picked (a click on
+    its left edge): its index in ``frame`` is returned, else None."""
     table, config = prepared(frame, columns)
+    selectable: dict[str, Any] = {"key": key, "on_select": "rerun", "selection_mode": "single-row"} if key else {}
     if highlight is None:
-        st.dataframe(table, column_config=config, hide_index=True)
-        return
-    styles = np.where(highlight.to_numpy(), HIGHLIGHT, "")
-    shown = table.to_pandas()
+        shown: pl.DataFrame | Styler = table
+    else:
+        styles = np.where(highlight.to_numpy(), HIGHLIGHT, "")
 
-    def tint(part: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame(np.repeat(styles[:, None], part.shape[1], axis=1), part.index, part.columns)
+        def tint(part: pd.DataFrame) -> pd.DataFrame:
+            return pd.DataFrame(np.repeat(styles[:, None], part.shape[1], axis=1), part.index, part.columns)
 
-    styled: Styler = shown.style.apply(tint, axis=None)
-    st.dataframe(styled, column_config=config, hide_index=True)
+        shown = table.to_pandas().style.apply(tint, axis=None)
+    event = st.dataframe(shown, column_config=config, hide_index=True, **selectable)
+    rows: list[int] = event.selection.rows if key else []
+    return rows[0] if rows else None

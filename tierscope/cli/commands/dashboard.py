@@ -18,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def add_dashboard_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="port (default 8501, or a free one)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    parser.add_argument("--budgets", help="budgets YAML shown on the overview (default: $TIERSCOPE_BUDGETS; none)")
 
 
 def open_dashboard(args: argparse.Namespace, db_path: str) -> int:
@@ -25,7 +26,13 @@ def open_dashboard(args: argparse.Namespace, db_path: str) -> int:
 
     if not Path(db_path).exists():
         raise CliError(f"no database at {db_path}; load logs first: tierscope ingest PATH --db {db_path}")
-    return launch.run(db_path, args.port, args.prices, args.routing, open_browser=not args.no_browser)
+    if args.budgets:
+        from tierscope.queries.config import load_budgets
+
+        load_budgets(args.budgets)  # a wrong file is said here, in one line, not on the page
+    return launch.run(
+        db_path, args.port, args.prices, args.routing, open_browser=not args.no_browser, budgets=args.budgets
+    )
 
 
 def run(args: argparse.Namespace) -> int:

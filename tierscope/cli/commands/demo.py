@@ -22,6 +22,7 @@ DEMO_FILES = (
     "formats/helicone_requests.jsonl",
 )
 PROFILING_RUN = "profiling_results.jsonl"
+BUDGETS = "budgets.yaml"  # the overview's budget bars, unless --budgets names another file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
     missing = [name for name in DEMO_FILES if not (SAMPLE_LOGS / name).exists()]
     if missing:
         raise CliError(f"sample logs missing: {', '.join(missing)}; run python -m tierscope.sample_logs.generate")
-    demo_args = argparse.Namespace(**{**vars(args), "db": args.db or DEMO_DB})
+    demo_args = argparse.Namespace(
+        **{**vars(args), "db": args.db or DEMO_DB, "budgets": args.budgets or str(SAMPLE_LOGS / BUDGETS)}
+    )
     ingest.load_files(demo_args, [SAMPLE_LOGS / name for name in DEMO_FILES], None)
     con = open_database(demo_args, must_exist=True, writes=True)
     try:

@@ -4,10 +4,12 @@ calls."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, drill, filters, tables
+from tierscope.dashboard import cache, charts, drill, filters
 from tierscope.dashboard.tables import Column
 from tierscope.format import DRIVER_WORDS, anomaly_cause, anomaly_rule, count
 from tierscope.queries import api
@@ -29,6 +31,11 @@ def flagged_table(flagged: pl.DataFrame) -> pl.DataFrame:
         pl.col("driver").replace_strict(DRIVER_WORDS, default=None).alias("driver_words"),
         pl.Series("explained", [anomaly_cause(row) for row in flagged.iter_rows(named=True)], dtype=pl.String),
     )
+
+
+def day_calls(row: dict[str, Any]) -> drill.Keys:
+    day = f"{row['day']:%Y-%m-%d}"
+    return {filters.DATES: [day, day], filters.TASK_TYPES: [row["task_type"]], filters.TEAMS: [row["team"]]}
 
 
 st.title("Spend anomalies")
@@ -53,8 +60,11 @@ else:
         "expected. Click a dot to list that day's calls."
     )
     drill.chart(charts.anomaly_overview(days), "anomaly_overview", drill.day_task_team)
-    tables.show(flagged_table(flagged), COLUMNS)
-    st.caption("`tierscope anomalies` lists the same days and exits 1 when the last day with data has one.")
+    drill.table(flagged_table(flagged), COLUMNS, "anomalies", day_calls)
+    st.caption(
+        "Pick a row to list that day's calls. `tierscope anomalies` lists the same days and exits 1 when the last "
+        "day with data has one."
+    )
 
 st.subheader("One task type · team, day by day")
 series = days.select("task_type", "team").unique().sort("task_type", "team")

@@ -1,17 +1,17 @@
-"""Users and models: spend by user, cost beside latency and errors per task type and model, and what prompt caching
-saved per task type and provider. Users and latency are not in the daily rollups, so the first two read the calls
-of the dates in view."""
+"""Users and models: spend by user, spend by model with its latency and errors, cost beside latency and errors per
+task type and model, and what prompt caching saved per task type and provider. Users and latency are not in the daily
+rollups, so those sections read the calls of the dates in view. A picked row or a clicked bar opens its calls."""
 
 from __future__ import annotations
 
 import polars as pl
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, drill, filters, tables
+from tierscope.dashboard import cache, charts, drill, filters
 from tierscope.dashboard.tables import Column
 from tierscope.format import count, money
 
-MAX_USERS = 20
+MAX_BARS = 20
 USER_COLUMNS = {
     "dimension_value": Column("user"),
     "requests": Column("requests", "count", "Distinct traces of the user's calls"),
@@ -19,6 +19,17 @@ USER_COLUMNS = {
     "input_tokens": Column("tokens in", "tokens"),
     "output_tokens": Column("tokens out", "tokens"),
     "cost_usd": Column("cost", "money", "Priced calls only"),
+    "unpriced_calls": Column("unpriced", "count"),
+}
+BY_MODEL_COLUMNS = {
+    "served_model": Column("served model"),
+    "served_tier": Column("tier"),
+    "calls": Column("calls", "count"),
+    "cost_usd": Column("cost", "money", "Priced calls only"),
+    "cost_per_call_usd": Column("$/call", "price", "Mean cost of a priced call"),
+    "latency_p50_ms": Column("p50 ms", "count", "Median latency of the calls that report one"),
+    "latency_p95_ms": Column("p95 ms", "count", "95th percentile latency"),
+    "error_rate": Column("errors", "percent", "Calls with status error"),
     "unpriced_calls": Column("unpriced", "count"),
 }
 MODEL_COLUMNS = {
@@ -54,22 +65,45 @@ filters.stop_if_empty(users, scope)
 st.subheader("Spend by user")
 chart, table = st.columns([2, 3])
 with chart:
-    st.plotly_chart(charts.user_spend(users, MAX_USERS), theme=None, config=charts.PLOTLY_CONFIG)
+    drill.chart(charts.spend_bars(users, "dimension_value", MAX_BARS), "user_spend", drill.label_as(drill.USER))
 with table:
-    tables.show(users, USER_COLUMNS)
-    st.caption(f"{count(users.height, 'user')}; '(none)': calls that name no user. Pick a user to list their calls.")
-    picked = st.selectbox("User", users["dimension_value"].to_list(), key="user_calls", index=None)
-    if picked:
-        drill.page_link({drill.USER: [picked]}, f"The calls of {picked}")
+    drill.table(users, USER_COLUMNS, "users", lambda row: {drill.USER: [row["dimension_value"]]})
+    st.caption(
+        f"{count(users.height, 'user')}; '(none)': calls that name no user. Click a bar or pick a row to list the "
+        "user's calls."
+    )
+
+performance = cache.model_performance(scope)
+models = performance.filter(pl.col("task_type").is_null()).sort("cost_usd", descending=True, nulls_last=True)
+st.subheader("Spend by model")
+chart, table = st.columns([2, 3])
+with chart:
+    drill.chart(
+        charts.spend_bars(models, "served_model", MAX_BARS, cache.tier_order()),
+        "model_spend",
+        drill.label_as(drill.MODEL),
+    )
+with table:
+    drill.table(models, BY_MODEL_COLUMNS, "models", lambda row: {drill.MODEL: [row["served_model"]]})
+    st.caption("Every task type together, costliest first. Click a bar or pick a row to list the model's calls.")
 
 st.subheader("Cost, latency and errors per task type and model")
-performance = cache.model_performance(scope).with_columns(
+per_task = performance.filter(pl.col("task_type").is_not_null()).with_columns(
     pl.col("served_model").fill_null("(all models)").alias("model")
 )
-tables.show(performance, MODEL_COLUMNS, highlight=performance["served_model"].is_null())
+drill.table(
+    per_task,
+    MODEL_COLUMNS,
+    "task_models",
+    lambda row: {
+        filters.TASK_TYPES: [row["task_type"]],
+        **({drill.MODEL: [row["served_model"]]} if row["served_model"] else {}),
+    },
+    highlight=per_task["served_model"].is_null(),
+)
 st.caption(
     "Tinted rows: the task type over all its models. Latency percentiles are exact, over the calls that report a "
-    "latency; the error rate counts calls with status error."
+    "latency; the error rate counts calls with status error. Pick a row to list its calls."
 )
 
 st.subheader("What prompt caching saved")
@@ -77,8 +111,18 @@ savings = cache.cache_savings(scope)
 if savings.is_empty():
     st.write("No priced call in this view.")
 else:
-    tables.show(savings, CACHE_COLUMNS)
+    drill.table(
+        savings,
+        CACHE_COLUMNS,
+        "cache_savings",
+        lambda row: {
+            filters.TASK_TYPES: [row["task_type"]],
+            **({filters.PROVIDERS: [row["provider"]]} if row["provider"] != "(none)" else {}),
+        },
+    )
+    saved, uncached = savings.select(pl.col("saved_usd").sum(), pl.col("uncached_cost_usd").sum()).row(0)
     st.caption(
-        f"Saved in all: {money(savings['saved_usd'].sum())} of {money(savings['uncached_cost_usd'].sum())} the same "
-        "calls would have cost at the plain input price, each at the price in effect on its day."
+        f"Saved in all: {money(saved)} of {money(uncached)} the same "
+        "calls would have cost at the plain input price, each at the price in effect on its day. Pick a row to list "
+        "its calls."
     )

@@ -1,12 +1,11 @@
 """Calls: the calls behind a number, 50 at a time. The sidebar's filters and the explorer's own (served and requested
 tier, status, escalation mark, model, user, trace) live in the URL, so a click on a chart elsewhere lands here with
 the clicked key set, and a view of calls can be shared as a link. Pages follow a keyset cursor (no offset, no count
-over the calls); the CSV holds up to DOWNLOAD_LIMIT calls of the listing, formula-safe."""
+over the calls); the CSV holds up to DOWNLOAD_LIMIT calls of the listing, through the one formula-safe writer."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import polars as pl
 import streamlit as st
@@ -15,7 +14,7 @@ from tierscope.dashboard import cache, charts, drill, filters, gate, tables
 from tierscope.dashboard.tables import Column
 from tierscope.format import count
 from tierscope.queries import api
-from tierscope.queries.export import csv_safe
+from tierscope.queries.export import csv_text
 
 DOWNLOAD_LIMIT = 10_000
 PAGER_KEY = "_tierscope_calls_pager"
@@ -105,7 +104,7 @@ def shown(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def download(scope: api.Scope, wanted: api.CallFilters, order: api.CallOrder) -> bytes:
+def download(scope: api.Scope, wanted: api.CallFilters, order: api.CallOrder) -> str:
     """The listing's first DOWNLOAD_LIMIT calls as formula-safe CSV (run when the button is clicked)."""
     reader = cache.new_cursor()
     try:
@@ -113,9 +112,7 @@ def download(scope: api.Scope, wanted: api.CallFilters, order: api.CallOrder) ->
             rows = api.calls_page(reader, scope, wanted, order, limit=DOWNLOAD_LIMIT).rows
     finally:
         reader.close()
-    out = io.BytesIO()
-    csv_safe(rows).write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%S%.3fZ")
-    return out.getvalue()
+    return csv_text(rows)
 
 
 st.title("Calls")

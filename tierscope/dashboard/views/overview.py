@@ -1,5 +1,6 @@
 """Overview: where the money goes in the chosen period, who served it, what is drifting, and the largest saving
-in sight, each against the same number of days with data just before the period."""
+in sight, each against the same number of days with data just before the period; then the month so far, its
+forecast and the budgets. Each bar opens the calls behind it."""
 
 from collections.abc import Callable
 from typing import Any, Literal
@@ -7,7 +8,7 @@ from typing import Any, Literal
 import polars as pl
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, filters, live
+from tierscope.dashboard import cache, charts, drill, filters, live
 from tierscope.format import change, count, difference, money, percent, points
 from tierscope.queries import simulate
 from tierscope.queries.api import Comparison, Scope
@@ -122,6 +123,74 @@ def compared_with(against: Comparison | None) -> str:
     return f"changes against the {count(against.days_with_data, 'day with data')} before it ({dates})"
 
 
+def forecast_interval(low: float | None, high: float | None) -> str | None:
+    return None if low is None or high is None else f"95%: {money(low)} – {money(high)}"
+
+
+def this_month(scope: Scope) -> None:
+    """The newest call's month (UTC): spent so far and the month-end forecast with its interval (the sidebar's task
+    type, team and provider filters apply, its dates do not: the month is the range), each budget as a progress
+    bar with its forecast, and the spend anomalies in view."""
+    forecast = cache.month_forecast(scope)
+    if forecast.is_empty():
+        return
+    total = forecast.row(0, named=True)
+    st.subheader(f"This month: {total['month']} (UTC)")
+    to_date, month_end, rate, anomalies = st.columns(4)
+    to_date.metric(
+        "Month to date",
+        money(total["month_to_date_usd"]),
+        f"{total['days_elapsed']} of {total['days_in_month']} days",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help="Up to the newest call's day: a loaded history is judged as of its own end, not today.",
+    )
+    month_end.metric(
+        "Forecast, month end",
+        money(total["forecast_usd"]),
+        forecast_interval(total["forecast_low_usd"], total["forecast_high_usd"]),
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help="Month to date + the mean daily spend x the days left; the interval is a 95% prediction interval "
+        "(none with fewer than 2 observed days). See docs/finops.md.",
+    )
+    rate.metric(
+        "Run-rate per day",
+        money(total["mean_daily_usd"]),
+        f"over {count(total['days_observed'], 'day observed')}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help="Days before the logs start are not counted as $0.",
+    )
+    flagged = cache.spend_anomalies(scope).filter(pl.col("is_flagged"))
+    anomalies.metric(
+        "Spend anomalies in view",
+        count(flagged.height),
+        f"latest {flagged.select(pl.col('day').max().dt.strftime('%Y-%m-%d')).item()}" if flagged.height else None,
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help="Task type · team days whose spend rose above their trailing baseline: see Spend anomalies.",
+    )
+    budgets = cache.budget_status()
+    if budgets.is_empty():
+        st.caption(
+            "No budgets: give `tierscope dashboard --budgets budgets.yaml` (or TIERSCOPE_BUDGETS) to see each "
+            "monthly limit here with its forecast; `tierscope budget` checks them from cron."
+        )
+        return
+    drill.chart(charts.budget_bars(budgets), "budget_bars", drill.budget)
+    over = budgets.filter(pl.col("status") != "ok").height
+    st.caption(
+        f"{count(budgets.height, 'budget')}, {f'{over:,} not on track' if over else 'all on track'}. Solid: spent "
+        "so far; light: the forecast for the rest of the month, its 95% interval as a whisker. Budgets count "
+        "every call of the month, whatever the sidebar's filters. Click a bar to list its calls."
+    )
+
+
 def overview(scope: Scope) -> None:
     """Everything below the title: a live panel (refreshed on an interval in live mode, filters kept)."""
     current = cache.kpis(scope).row(0, named=True)
@@ -155,13 +224,16 @@ def overview(scope: Scope) -> None:
     chart, opportunity = st.columns([2, 1])
     with chart:
         st.subheader("Daily spend by served tier")
-        st.plotly_chart(charts.daily_spend_by_tier(daily, tiers), theme=None, config=charts.PLOTLY_CONFIG)
+        drill.chart(charts.daily_spend_by_tier(daily, tiers), "overview_daily", drill.day_and_tier)
+        st.caption("Click a bar to list its calls.")
 
     with opportunity:
         savings_card(scope)
 
     st.subheader("Spend by task type")
-    st.plotly_chart(charts.spend_by_task(daily, tiers), theme=None, config=charts.PLOTLY_CONFIG)
+    drill.chart(charts.spend_by_task(daily, tiers), "overview_by_task", drill.task_and_tier)
+
+    this_month(scope)
 
 
 st.title("Overview")

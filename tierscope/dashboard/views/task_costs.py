@@ -1,11 +1,12 @@
 """Task costs: what each task type costs (table + CSV), then one task type in detail: the models that served it,
-its daily cost, how long its answers are, and which teams and features spend it."""
+its daily cost, how long its answers are, and which teams and features spend it. A picked row or a clicked bar opens
+the calls behind it."""
 
 import dataclasses
 
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, filters, tables
+from tierscope.dashboard import cache, charts, drill, filters
 from tierscope.dashboard.tables import Column
 from tierscope.queries import export
 
@@ -30,7 +31,8 @@ st.caption(filters.describe(scope))
 
 tasks = cache.task_costs(scope)
 filters.stop_if_empty(tasks, scope)
-tables.show(tasks, TASK_COLUMNS)
+drill.table(tasks, TASK_COLUMNS, "task_costs", lambda row: {filters.TASK_TYPES: [row["task_type"]]})
+st.caption("Pick a row (its left edge) to list the task type's calls.")
 st.download_button(
     "Download CSV",
     export.csv_text(tasks),
@@ -48,13 +50,17 @@ tiers = cache.tier_order()
 models, daily = st.columns(2)
 with models:
     st.subheader("Models that served it")
-    st.plotly_chart(
-        charts.model_costs_bars(cache.model_costs(task_scope), tiers), theme=None, config=charts.PLOTLY_CONFIG
+    drill.chart(
+        charts.model_costs_bars(cache.model_costs(task_scope), tiers),
+        "task_models",
+        drill.within(task_type, drill.label_as(drill.MODEL)),
     )
 with daily:
     st.subheader("Daily cost")
-    st.plotly_chart(
-        charts.daily_spend_by_tier(cache.daily_cost(task_scope), tiers), theme=None, config=charts.PLOTLY_CONFIG
+    drill.chart(
+        charts.daily_spend_by_tier(cache.daily_cost(task_scope), tiers),
+        "task_daily",
+        drill.within(task_type, drill.day_and_tier),
     )
 
 lengths, owners = st.columns(2)
@@ -64,6 +70,9 @@ with lengths:
     st.plotly_chart(charts.output_length_histogram(histogram, task_type), theme=None, config=charts.PLOTLY_CONFIG)
 with owners:
     st.subheader("Cost by team and feature")
-    st.plotly_chart(
-        charts.team_feature_costs(cache.cost_by_team_feature(task_scope)), theme=None, config=charts.PLOTLY_CONFIG
+    drill.chart(
+        charts.team_feature_costs(cache.cost_by_team_feature(task_scope)),
+        "task_owners",
+        drill.within(task_type, drill.owner),
     )
+st.caption("Click a bar to list its calls.")

@@ -1,10 +1,11 @@
 """Tier mix: which tier callers asked for against the tier that served them, how the served mix moves over time,
-and where escalated or fallen-back traffic went, model by model."""
+and where escalated or fallen-back traffic went, model by model. A pair of tiers or a clicked bar opens the calls
+behind it."""
 
 import polars as pl
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, filters
+from tierscope.dashboard import cache, charts, drill, filters
 from tierscope.format import count, percent
 
 MAX_FLOWS = 20
@@ -33,6 +34,20 @@ with matrix:
         "fallbacks sit off the diagonal. Calls and spend: each call's own requested and served tier. Each cell "
         "shows its share of the row."
     )
+    pairs = mix.filter(pl.col("calls") > 0).select("requested_tier", "served_tier").unique().sort(pl.all()).rows()
+    pair = st.selectbox(
+        "Calls of one cell",
+        pairs,
+        index=None,
+        format_func=lambda cell: f"asked for {cell[0]} → served by {cell[1]}",
+        placeholder="Pick requested → served tier",
+        key="matrix_calls",
+    )
+    if pair:
+        drill.page_link(
+            {drill.REQUESTED_TIER: [pair[0]], drill.SERVED_TIER: [pair[1]]},
+            f"The calls asked for {pair[0]}, served by {pair[1]}",
+        )
 with over_time:
     st.subheader("Served-tier share over time")
     share_measures: list[charts.Measure] = ["calls", "cost_usd"]
@@ -43,7 +58,8 @@ with over_time:
         or "calls"
     )
     share = charts.tier_share_over_time(cache.daily_cost(scope), tiers, share_measure)
-    st.plotly_chart(share, theme=None, config=charts.PLOTLY_CONFIG)
+    drill.chart(share, "tier_share", drill.day_and_tier)
+    st.caption("Click a bar to list that day's calls on that tier.")
 
 st.subheader("Where escalated and fallen-back traffic went")
 flow = cache.model_flow(scope)
