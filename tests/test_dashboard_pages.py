@@ -27,7 +27,15 @@ from tierscope.queries.db import connect
 
 APP = Path(__file__).resolve().parent.parent / "tierscope" / "dashboard" / "app.py"
 TIMEOUT = 120
-DATA_PAGES = ("views/overview.py", "views/task_costs.py", "views/tier_mix.py", "views/drift.py")
+DATA_PAGES = (
+    "views/overview.py",
+    "views/task_costs.py",
+    "views/tier_mix.py",
+    "views/drift.py",
+    "views/breakdown.py",
+    "views/anomalies.py",
+    "views/calls.py",
+)
 OpenApp = Callable[..., AppTest]
 BuildDb = Callable[..., duckdb.DuckDBPyConnection]
 
@@ -36,10 +44,16 @@ BuildDb = Callable[..., duckdb.DuckDBPyConnection]
 def open_app(monkeypatch: pytest.MonkeyPatch) -> OpenApp:
     """Run the dashboard on a database file (optionally on one page, with URL query parameters)."""
 
-    def open_(db_path: Path, page: str | None = None, query: dict[str, Any] | None = None) -> AppTest:
+    def open_(
+        db_path: Path, page: str | None = None, query: dict[str, Any] | None = None, budgets: Path | None = None
+    ) -> AppTest:
         monkeypatch.setenv("TIERSCOPE_DB", str(db_path))
         monkeypatch.delenv("TIERSCOPE_PRICES", raising=False)
         monkeypatch.delenv("TIERSCOPE_ROUTING", raising=False)
+        if budgets:
+            monkeypatch.setenv("TIERSCOPE_BUDGETS", str(budgets))
+        else:
+            monkeypatch.delenv("TIERSCOPE_BUDGETS", raising=False)
         app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
         app.query_params.update(query or {})
         app.run()
