@@ -34,8 +34,19 @@ LAUNCH_ARGS = [
 WAIT_MS = 90_000
 # url path, page title, texts the page must show
 PAGES = [
-    ("", "Overview", ["Spend", "Daily spend by served tier", "Largest savings", "Spend by task type"]),
+    (
+        "",
+        "Overview",
+        ["Spend", "Daily spend by served tier", "Largest savings", "Spend by task type", "This month", "Forecast"],
+    ),
     ("task_costs", "Task costs", ["Download CSV", "One task type in detail", "Models that served it"]),
+    (
+        "breakdown",
+        "Users and models",
+        ["Spend by user", "Spend by model", "Cost, latency and errors per task type and model", "What prompt caching"],
+    ),
+    ("anomalies", "Spend anomalies", ["Flagged days", "One task type · team, day by day"]),
+    ("calls", "Calls", ["Served tier", "Next page", "Download CSV"]),
     ("tier_mix", "Tier mix", ["Requested tier × served tier", "Where escalated and fallen-back traffic went"]),
     ("drift", "Escalation drift", ["Flagged now", "more than 15% above its baseline", "Escalation rate per window"]),
     (

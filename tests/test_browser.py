@@ -5,6 +5,7 @@ test's temporary folder.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 # Pages that show tables but no chart.
-TABLE_PAGES = {"data", "audit"}
+TABLE_PAGES = {"data", "audit", "calls"}
 # Per table on the page: its scroll width and visible width (glide's scroller), or null when not drawn (a tab or
 # expander that is closed)
 TABLE_WIDTHS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')].map(frame => {
@@ -90,6 +91,32 @@ def test_a_shared_link_keeps_its_filters_across_pages(
     assert f"task={task_type}" in page.url
     expect(page.get_by_text(f"task types: {task_type}").first).to_be_visible()
     page.screenshot(path=str(tmp_path / "overview_filtered.png"), full_page=True)
+
+
+def test_a_clicked_bar_opens_the_calls_behind_it(
+    dashboard_url: str, page: Page, tmp_path: Path, sample_db: duckdb.DuckDBPyConnection
+) -> None:
+    """Overview → click the newest day's bar of one tier → the Calls page lists that day's calls on that tier, with
+    the page's filters kept, as many as the bar holds."""
+    values = api.filter_values(sample_db)
+    team = values.filter(pl.col("dimension") == "team")["value"][0]
+    open_page(page, f"{dashboard_url}/?team={team}", "Overview")
+    daily = page.locator(".js-plotly-plot").first
+    bars = daily.locator(".barlayer .trace").first.locator(".point path")
+    # the tallest bar of the first tier, clicked where a person would (Plotly's drag layer takes the click)
+    boxes = [box for box in (bars.nth(index).bounding_box() for index in range(bars.count())) if box]
+    box = max(boxes, key=lambda found: found["height"])
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.get_by_role("heading", name="Calls", exact=True)).to_be_visible(timeout=WAIT_MS)
+    settle(page)
+    assert f"team={team}" in page.url and "served_tier=" in page.url and "dates=" in page.url
+    day = page.url.split("dates=")[1][:10]
+    tier = page.url.split("served_tier=")[1].split("&")[0]
+    scope = Scope(dt.date.fromisoformat(day), dt.date.fromisoformat(day) + dt.timedelta(days=1), teams=(team,))
+    calls = api.calls_count(sample_db, scope, api.CallFilters(served_tiers=(tier,)))
+    expect(page.get_by_text(f"{calls:,} call").first).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(tmp_path / "calls_from_a_bar.png"), full_page=True)
 
 
 def test_a_link_that_matches_nothing_says_so(

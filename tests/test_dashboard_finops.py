@@ -84,7 +84,8 @@ def test_a_clicked_bar_opens_the_calls_behind_it(
     day = dt.date.fromisoformat(keys[filters.DATES][0])
     assert keys == {filters.DATES: [f"{day}", f"{day}"], drill.SERVED_TIER: ["tier2"]}
 
-    app = open_app(sample_db_path, "views/calls.py", query=drill.link({}, keys))
+    # the explorer as the click leaves it: the filters set to the clicked keys
+    app = open_app(sample_db_path, "views/calls.py", query=keys)
     bar = api.daily_cost(sample_db, Scope(day, day + dt.timedelta(days=1))).filter(pl.col("served_tier") == "tier2")
     assert f"{count(bar['calls'].sum(), 'call')} · page 1 of " in calls_caption(app)
     rows = shown_table(app)
@@ -109,10 +110,10 @@ def test_a_task_type_bar_keeps_the_page_filters(sample_db_path: Path, open_app: 
     figure, point = point_of(by_task, 0, 0)
     keys = drill.task_and_tier(figure, point)
     assert keys == {filters.TASK_TYPES: [point["y"]], drill.SERVED_TIER: [by_task["data"][0]["name"]]}
-    assert drill.link({filters.TEAMS: ["search"], filters.TASK_TYPES: ["other"], "x": ["y"]}, keys) == {
-        filters.TEAMS: ["search"],
-        **keys,
-    }
+    state = drill.widget_state(keys)
+    assert state[filters.TASK_TYPES] == [point["y"]] and state[drill.SERVED_TIER] == [by_task["data"][0]["name"]]
+    assert filters.TEAMS not in state, "the page's team filter stays as it is"
+    assert (state[drill.MODEL], state[drill.USER], state[drill.REQUESTED_TIER]) == ("", "", []), "cleared"
 
 
 def test_users_and_models_page_equals_the_query_layer(

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from tierscope.dashboard import cache, filters, live
+from tierscope.dashboard import cache, drill, filters, live
 from tierscope.queries.config import ConfigError
 
 # A file shipped with the package, served by the app itself: a material icon as page_icon is fetched from a font
@@ -47,6 +47,7 @@ page = st.navigation(
     }
 )
 filters.sidebar()
+drill.switch_if_asked()  # a click on a chart or a table asked for its calls: the filters are set, go there
 live.sidebar()
 filters.show_link_problems()
 page.run()

@@ -1,9 +1,11 @@
 """The drill-down: from a number on a chart or a table to the calls behind it, on the Calls page (views/calls.py).
 
-A chart drawn with ``on_select="rerun"`` hands back the clicked point; a ``keys`` function of this module turns it
-into the explorer's URL keys (pure: tested without Streamlit), and :func:`follow` switches to the explorer with the
-page's filters from the URL (dates, task types, teams, providers), the clicked keys replacing them. The explorer's
-own keys (served tier, model, user...) are widgets bound to the URL, so the link is the whole state.
+A chart drawn with a selection callback hands back the clicked point (a table with row selection, the picked row);
+a ``keys`` function of this module turns it into the explorer's keys (pure: tested without Streamlit). The callback
+sets the filters to them: the sidebar's (dates, task types, teams, providers: the clicked keys over what the page
+had) and the explorer's own (served and requested tier, model, user..., cleared unless clicked), then the app
+switches to the explorer (:func:`switch_if_asked`). Widget state, not a link: the filters are widgets bound to the
+URL, and a bound widget keeps its value over an address's; once there, the URL shows the whole state again.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ EXPLORER = "views/calls.py"
 SERVED_TIER, REQUESTED_TIER, STATUS, ESCALATED = "served_tier", "requested_tier", "status", "escalated"
 MODEL, USER, TRACE, ORDER = "model", "user", "trace", "order"
 SIDEBAR_KEYS = (filters.DATES, filters.TASK_TYPES, filters.TEAMS, filters.PROVIDERS)
-# how a chart lets a point be picked: one click selects one point
-SELECT: dict[str, Any] = {"on_select": "rerun", "selection_mode": "points"}
+NO_TEAM = "(none)"  # how the marts name a missing team
+TEXT_KEYS = (MODEL, USER, TRACE)  # text inputs: comma-separated values
+OPENING = "_tierscope_open_calls"
 
 Keys = dict[str, list[str]]
 Point = Mapping[str, Any]
@@ -81,7 +84,16 @@ def day_task_team(_figure: go.Figure, point: Point) -> Keys:
     if not data:
         return {}
     day, task_type, team = data[:3]
-    return {filters.DATES: [day, day], filters.TASK_TYPES: [task_type], filters.TEAMS: [team]}
+    return day_task_team_keys(day, task_type, team)
+
+
+def day_task_team_keys(day: str, task_type: str, team: str) -> Keys:
+    """One day of a task type · team; a series of calls without a team ('(none)') keeps the team filter as is."""
+    return {
+        filters.DATES: [day, day],
+        filters.TASK_TYPES: [task_type],
+        **({filters.TEAMS: [team]} if team != NO_TEAM else {}),
+    }
 
 
 def within(task_type: str, keys: KeysOf) -> KeysOf:
@@ -129,35 +141,70 @@ def budget(_figure: go.Figure, point: Point) -> Keys:
     }
 
 
-def link(current: Mapping[str, list[str]], keys: Keys) -> Keys:
-    """The explorer's query parameters: the sidebar's filters as the page has them, the clicked keys over them."""
-    kept = {key: list(current[key]) for key in SIDEBAR_KEYS if current.get(key)}
-    return {key: values for key, values in {**kept, **keys}.items() if values}
+def widget_state(keys: Keys) -> dict[str, object]:
+    """The widget values that show the explorer on ``keys``: the clicked keys set, the sidebar's other filters left
+    as they are, the explorer's own filters cleared unless clicked (its order kept)."""
+    state: dict[str, object] = {
+        SERVED_TIER: [],
+        REQUESTED_TIER: [],
+        STATUS: [],
+        ESCALATED: None,
+        MODEL: "",
+        USER: "",
+        TRACE: "",
+    }
+    for key, values in keys.items():
+        if key == filters.DATES:
+            state[key] = (dt.date.fromisoformat(values[0]), dt.date.fromisoformat(values[-1]))
+        elif key in TEXT_KEYS:
+            state[key] = ", ".join(values)
+        else:
+            state[key] = list(values)
+    return state
+
+
+def explorer_params(keys: Keys) -> Keys:
+    """The clicked keys of the explorer's own filters, as its URL carries them."""
+    return {key: values for key, values in keys.items() if key not in SIDEBAR_KEYS and values}
 
 
 def open_calls(keys: Keys) -> None:
-    """Switch to the explorer on ``keys`` with the page's filters (nothing when there are no keys)."""
-    if keys:
-        st.switch_page(EXPLORER, query_params=link(current_filters(), keys))
+    """(A widget callback, run before the page) set the filters to ``keys`` and ask for the explorer; nothing when
+    the click stands for no calls. Every sidebar filter is set, the unchanged ones to their own value, so that each
+    is written back to the URL after the switch."""
+    if not keys:
+        return
+    current = {key: st.session_state[key] for key in SIDEBAR_KEYS if key in st.session_state}
+    st.session_state.update({**current, **widget_state(keys)})
+    st.session_state[OPENING] = explorer_params(keys)
 
 
-def current_filters() -> Keys:
-    """The sidebar's filters as the URL carries them."""
-    return {key: st.query_params.get_all(key) for key in SIDEBAR_KEYS}
+def switch_if_asked() -> None:
+    """After a click asked for its calls: go to the explorer. Its own filters go in the URL (they are bound on the
+    explorer only, so a page may set them); the sidebar's are widget state set by the click."""
+    params: Keys | None = st.session_state.pop(OPENING, None)
+    if params is not None:
+        st.switch_page(EXPLORER, query_params=params)
 
 
-def follow(event: object, figure: go.Figure, keys: KeysOf) -> None:
-    """When a point of ``figure`` was clicked (``event``: what st.plotly_chart returned), open its calls."""
-    selection = getattr(event, "selection", None)
-    points = selection.get("points", []) if selection else []
-    if points:
-        open_calls(keys(figure, points[0]))
+def _points(key: str) -> list[Point]:
+    """The points selected on the chart of ``key`` (its state, read in its callback)."""
+    event = st.session_state.get(key)
+    return list(event.selection.points) if event else []
 
 
 def chart(figure: go.Figure, key: str, keys: KeysOf) -> None:
     """Draw a chart whose points open their calls when clicked."""
-    event = st.plotly_chart(figure, theme=None, config=charts.PLOTLY_CONFIG, key=key, **SELECT)
-    follow(event, figure, keys)
+
+    def clicked() -> None:
+        points = _points(key)
+        if points:
+            open_calls(keys(figure, points[0]))
+
+    st.plotly_chart(
+        figure, theme=None, config=charts.PLOTLY_CONFIG, key=key, on_select=clicked, selection_mode="points"
+    )
+    switch_if_asked()  # in a fragment (live panels) the click reruns the fragment only, not the app's check
 
 
 def table(
@@ -168,11 +215,17 @@ def table(
     highlight: pl.Series | None = None,
 ) -> None:
     """A table whose rows open their calls when one is picked."""
-    picked = tables.show(frame, columns, highlight, key=key)
-    if picked is not None:
-        open_calls(keys(frame.row(picked, named=True)))
+
+    def picked() -> None:
+        event = st.session_state.get(key)
+        rows = event.selection.rows if event else []
+        if rows:
+            open_calls(keys(frame.row(rows[0], named=True)))
+
+    tables.show(frame, columns, highlight, key=key, on_select=picked)
+    switch_if_asked()
 
 
-def page_link(keys: Keys, label: str) -> None:
-    """A link to the calls behind a row or a number, with the page's filters."""
-    st.page_link(EXPLORER, label=label, icon=":material/list_alt:", query_params=link(current_filters(), keys))
+def button(keys: Keys, label: str) -> None:
+    """A button that opens the calls behind a number or a choice."""
+    st.button(label, icon=":material/list_alt:", on_click=open_calls, args=(keys,), key=f"calls_{sorted(keys.items())}")

@@ -87,12 +87,18 @@ def prepared(frame: pl.DataFrame, columns: Mapping[str, Column]) -> tuple[pl.Dat
 
 
 def show(
-    frame: pl.DataFrame, columns: Mapping[str, Column], highlight: pl.Series | None = None, key: str | None = None
-) -> int | None:
-    """The table, with the rows where ``highlight`` is true tinted. With a ``key``, a row can be picked (a click on
-    its left edge): its index in ``frame`` is returned, else None."""
+    frame: pl.DataFrame,
+    columns: Mapping[str, Column],
+    highlight: pl.Series | None = None,
+    key: str | None = None,
+    on_select: Callable[[], None] | None = None,
+) -> None:
+    """The table, with the rows where ``highlight`` is true tinted. With a ``key`` and ``on_select``, a row can be
+    picked (a click on its left edge): ``on_select`` runs, and finds the pick in ``st.session_state[key]``."""
     table, config = prepared(frame, columns)
-    selectable: dict[str, Any] = {"key": key, "on_select": "rerun", "selection_mode": "single-row"} if key else {}
+    selectable: dict[str, Any] = (
+        {"key": key, "on_select": on_select, "selection_mode": "single-row"} if key and on_select else {}
+    )
     if highlight is None:
         shown: pl.DataFrame | Styler = table
     else:
@@ -102,6 +108,4 @@ def show(
             return pd.DataFrame(np.repeat(styles[:, None], part.shape[1], axis=1), part.index, part.columns)
 
         shown = table.to_pandas().style.apply(tint, axis=None)
-    event = st.dataframe(shown, column_config=config, hide_index=True, **selectable)
-    rows: list[int] = event.selection.rows if key else []
-    return rows[0] if rows else None
+    st.dataframe(shown, column_config=config, hide_index=True, **selectable)

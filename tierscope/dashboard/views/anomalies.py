@@ -22,7 +22,7 @@ COLUMNS = {
     "expected_usd": Column("expected", "money"),
     "score": Column("score", "number", "Robust z-score: (spend − expected) / scale"),
     "driver_words": Column("driver"),
-    "explained": Column("what moved", width=330),
+    "explained": Column("what moved", width=320),
 }
 
 
@@ -34,8 +34,7 @@ def flagged_table(flagged: pl.DataFrame) -> pl.DataFrame:
 
 
 def day_calls(row: dict[str, Any]) -> drill.Keys:
-    day = f"{row['day']:%Y-%m-%d}"
-    return {filters.DATES: [day, day], filters.TASK_TYPES: [row["task_type"]], filters.TEAMS: [row["team"]]}
+    return drill.day_task_team_keys(f"{row['day']:%Y-%m-%d}", row["task_type"], row["team"])
 
 
 st.title("Spend anomalies")

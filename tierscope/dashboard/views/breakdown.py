@@ -63,29 +63,23 @@ st.caption(filters.describe(scope))
 users = cache.cost_by_user(scope)
 filters.stop_if_empty(users, scope)
 st.subheader("Spend by user")
-chart, table = st.columns([2, 3])
-with chart:
-    drill.chart(charts.spend_bars(users, "dimension_value", MAX_BARS), "user_spend", drill.label_as(drill.USER))
-with table:
-    drill.table(users, USER_COLUMNS, "users", lambda row: {drill.USER: [row["dimension_value"]]})
-    st.caption(
-        f"{count(users.height, 'user')}; '(none)': calls that name no user. Click a bar or pick a row to list the "
-        "user's calls."
-    )
+drill.chart(charts.spend_bars(users, "dimension_value", MAX_BARS), "user_spend", drill.label_as(drill.USER))
+drill.table(users, USER_COLUMNS, "users", lambda row: {drill.USER: [row["dimension_value"]]})
+st.caption(
+    f"{count(users.height, 'user')} (the {MAX_BARS} costliest drawn); '(none)': calls that name no user. Click a bar "
+    "or pick a row to list the user's calls."
+)
 
 performance = cache.model_performance(scope)
 models = performance.filter(pl.col("task_type").is_null()).sort("cost_usd", descending=True, nulls_last=True)
 st.subheader("Spend by model")
-chart, table = st.columns([2, 3])
-with chart:
-    drill.chart(
-        charts.spend_bars(models, "served_model", MAX_BARS, cache.tier_order()),
-        "model_spend",
-        drill.label_as(drill.MODEL),
-    )
-with table:
-    drill.table(models, BY_MODEL_COLUMNS, "models", lambda row: {drill.MODEL: [row["served_model"]]})
-    st.caption("Every task type together, costliest first. Click a bar or pick a row to list the model's calls.")
+drill.chart(
+    charts.spend_bars(models, "served_model", MAX_BARS, cache.tier_order()), "model_spend", drill.label_as(drill.MODEL)
+)
+drill.table(models, BY_MODEL_COLUMNS, "models", lambda row: {drill.MODEL: [row["served_model"]]})
+st.caption(
+    "Every task type together, costliest first, coloured by tier. Click a bar or pick a row to list the model's calls."
+)
 
 st.subheader("Cost, latency and errors per task type and model")
 per_task = performance.filter(pl.col("task_type").is_not_null()).with_columns(

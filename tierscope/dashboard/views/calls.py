@@ -25,25 +25,26 @@ ORDER_WORDS = {
     "slowest": "slowest first",
 }
 ESCALATION = {"yes": True, "no": False}
+# widths that fit the main area of a 1440-pixel screen (the browser test measures it)
 CALL_COLUMNS = {
-    "time": Column("time (UTC)", width=128),
-    "task_type": Column("task type", width=104),
-    "team": Column("team", width=84),
-    "user_id": Column("user", width=58),
+    "time": Column("time (UTC)", help="Month-day and time; the year is in the dates above", width=100),
+    "task_type": Column("task type", width=86),
+    "team": Column("team", width=64),
+    "user_id": Column("user", width=52),
     "models": Column(
-        "asked → served", help="Requested model (or tier alias) → the model that served the call", width=190
+        "asked → served", help="Requested model (or tier alias) → the model that served the call", width=134
     ),
-    "served_tier": Column("tier", help="Served tier", width=44),
-    "input_tokens": Column("in", "count", "Input tokens, cached and cache writes included", width=52),
-    "cached_input_tokens": Column("cached", "count", "Input tokens read from the cache", width=52),
-    "cache_write_tokens": Column("written", "count", "Input tokens written to the cache", width=52),
-    "output_tokens": Column("out", "count", "Output tokens, reasoning included", width=48),
-    "reasoning_tokens": Column("reas.", "count", "Reasoning tokens", width=44),
-    "cost_usd": Column("cost", "price", "At the price in effect when the call started", width=74),
-    "latency_ms": Column("ms", "count", "Latency in milliseconds", width=56),
-    "status": Column("status", width=56),
-    "escalated": Column("esc.", "check", "The caller marked the call as an escalation", width=38),
-    "trace_id": Column("trace", width=100),
+    "tiers": Column("tier", help="Served tier; requested → served when they differ", width=64),
+    "input_tokens": Column("in", "count", "Input tokens, cached and cache writes included", width=48),
+    "cached_input_tokens": Column("cached", "count", "Input tokens read from the cache", width=44),
+    "cache_write_tokens": Column("written", "count", "Input tokens written to the cache", width=44),
+    "output_tokens": Column("out", "count", "Output tokens, reasoning included", width=44),
+    "reasoning_tokens": Column("reas.", "count", "Reasoning tokens", width=40),
+    "cost_usd": Column("cost", "price", "At the price in effect when the call started", width=64),
+    "latency_ms": Column("ms", "count", "Latency in milliseconds", width=48),
+    "status": Column("status", width=48),
+    "escalated": Column("esc.", "check", "The caller marked the call as an escalation", width=30),
+    "trace_id": Column("trace", width=60),
 }
 
 
@@ -95,9 +96,14 @@ def pager(signature: object) -> dict[str, object]:
 
 
 def shown(rows: pl.DataFrame) -> pl.DataFrame:
-    """The page's calls as the table shows them: the time to the second, requested → served model in one cell."""
+    """The page's calls as the table shows them: the time to the second, requested → served model in one cell, the
+    served tier (requested → served when they differ)."""
     return rows.with_columns(
-        pl.col("started_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("time"),
+        pl.col("started_at").dt.strftime("%m-%d %H:%M:%S").alias("time"),
+        pl.when(pl.col("requested_tier").is_not_null() & (pl.col("requested_tier") != pl.col("served_tier")))
+        .then(pl.concat_str(pl.col("requested_tier"), pl.lit(" → "), pl.col("served_tier")))
+        .otherwise(pl.col("served_tier"))
+        .alias("tiers"),
         pl.concat_str(
             pl.col("requested_model").fill_null("—"), pl.lit(" → "), pl.col("served_model").fill_null("—")
         ).alias("models"),

@@ -44,7 +44,7 @@ with matrix:
         key="matrix_calls",
     )
     if pair:
-        drill.page_link(
+        drill.button(
             {drill.REQUESTED_TIER: [pair[0]], drill.SERVED_TIER: [pair[1]]},
             f"The calls asked for {pair[0]}, served by {pair[1]}",
         )
