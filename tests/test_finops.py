@@ -7,6 +7,7 @@ pages adding up to the aggregate they came from, cost by user, latency and error
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import math
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 from tests.conftest import BuildDb
 from tierscope.cli import main
 from tierscope.cli.commands import calls as calls_command
-from tierscope.queries import api
+from tierscope.queries import api, export
 from tierscope.queries.api import CallFilters, Scope
 from tierscope.queries.config import ConfigError, load_budgets
 
@@ -368,6 +369,25 @@ def test_calls_command_lists_a_page_with_filters(
     # one time for all: ties in request id order, descending
     assert [call["request_id"] for call in limited["calls"]] == [f"vol-0215-{index}" for index in (9, 8, 7)]
     assert calls_command.ORDERS == api.CALL_ORDERS
+
+
+def test_the_calls_csv_is_formula_safe_and_holds_the_listing(build_db: BuildDb, config: dict[str, Path]) -> None:
+    day = dt.date(2026, 5, 4)
+    con = build_db(
+        [
+            call("plain", day, "a", user_id="u1"),
+            call("formula", day, "a", user_id='=HYPERLINK("http://x")', time="12:00:01"),
+            call("other", day, "b", user_id="u2"),
+        ],
+        **config,
+    )
+    text = export.calls_csv(con, Scope(day, day + dt.timedelta(days=1)), CallFilters(), "newest")
+    rows = pl.read_csv(io.StringIO(text))
+    # newest first; the two calls of the same second by request id, descending
+    assert rows["request_id"].to_list() == ["formula", "plain", "other"]
+    assert rows.filter(pl.col("request_id") == "formula")["user_id"][0] == '\'=HYPERLINK("http://x")'
+    only_a = pl.read_csv(io.StringIO(export.calls_csv(con, Scope(task_types=("a",)), limit=1)))
+    assert only_a["request_id"].to_list() == ["formula"]
 
 
 # --- 5. users, models, latency, errors, cache savings --------------------------------------------------------------

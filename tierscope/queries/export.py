@@ -48,6 +48,21 @@ def csv_text(frame: pl.DataFrame) -> str:
     return csv_safe(frame).write_csv(datetime_format=FOCUS_TIME_FORMAT)
 
 
+CALLS_CSV_LIMIT = 10_000
+
+
+def calls_csv(
+    con: duckdb.DuckDBPyConnection,
+    scope: api.Scope,
+    filters: api.CallFilters = api.NO_FILTERS,
+    order: api.CallOrder = "newest",
+    limit: int = CALLS_CSV_LIMIT,
+) -> str:
+    """The first ``limit`` calls of a listing (:func:`queries.api.calls_page`) as formula-safe CSV: the Calls page's
+    download."""
+    return csv_text(api.calls_page(con, scope, filters, order, limit=limit).rows)
+
+
 @dataclass(frozen=True)
 class Exported:
     """What an export wrote: the path, the rows and (for a partitioned export) the files."""

@@ -1,7 +1,7 @@
 """Calls: the calls behind a number, 50 at a time. The sidebar's filters and the explorer's own (served and requested
 tier, status, escalation mark, model, user, trace) live in the URL, so a click on a chart elsewhere lands here with
 the clicked key set, and a view of calls can be shared as a link. Pages follow a keyset cursor (no offset, no count
-over the calls); the CSV holds up to DOWNLOAD_LIMIT calls of the listing, through the one formula-safe writer."""
+over the calls); the CSV holds up to CALLS_CSV_LIMIT calls of the listing, through the one formula-safe writer."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from tierscope.dashboard import cache, charts, drill, filters, gate, tables
 from tierscope.dashboard.tables import Column
 from tierscope.format import count
 from tierscope.queries import api
-from tierscope.queries.export import csv_text
+from tierscope.queries.export import CALLS_CSV_LIMIT, calls_csv
 
-DOWNLOAD_LIMIT = 10_000
 PAGER_KEY = "_tierscope_calls_pager"
 ORDER_WORDS = {
     "newest": "newest first",
@@ -111,14 +110,13 @@ def shown(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def download(scope: api.Scope, wanted: api.CallFilters, order: api.CallOrder) -> str:
-    """The listing's first DOWNLOAD_LIMIT calls as formula-safe CSV (run when the button is clicked)."""
+    """The listing's first CALLS_CSV_LIMIT calls as formula-safe CSV (run when the button is clicked)."""
     reader = cache.new_cursor()
     try:
         with gate.reading():
-            rows = api.calls_page(reader, scope, wanted, order, limit=DOWNLOAD_LIMIT).rows
+            return calls_csv(reader, scope, wanted, order)
     finally:
         reader.close()
-    return csv_text(rows)
 
 
 st.title("Calls")
@@ -151,7 +149,7 @@ if following.button("Next page", icon=":material/chevron_right:", disabled=page.
     state["page"] = page_index + 1
     st.rerun()
 csv.download_button(
-    f"Download CSV (up to {DOWNLOAD_LIMIT:,} calls)",
+    f"Download CSV (up to {CALLS_CSV_LIMIT:,} calls)",
     lambda: download(scope, wanted, order),
     file_name=f"tierscope_calls_{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.csv",
     mime="text/csv",
