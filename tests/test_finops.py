@@ -227,6 +227,18 @@ def test_budgets_are_validated(tmp_path: Path, text: str, said: str) -> None:
     assert str(path) in str(raised.value)
 
 
+def test_a_wrong_budgets_file_stops_the_dashboard_in_one_line(
+    april_db: duckdb.DuckDBPyConnection, config: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "budgets.yaml"
+    path.write_text("budgets:\n  total: -5\n")
+    args = cli_args(april_db, config)
+    april_db.close()
+    assert main(["dashboard", *args, "--no-browser", "--budgets", str(path)]) == 2
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and str(path) in said[0] and "budgets.total" in said[0]
+
+
 # --- 3. spend anomalies --------------------------------------------------------------------------------------------
 
 FIRST_MONDAY = dt.date(2026, 1, 5)

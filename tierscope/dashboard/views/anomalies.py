@@ -50,12 +50,12 @@ judged = days.filter(pl.col("score").is_not_null()).height
 st.subheader("Flagged days")
 if flagged.is_empty():
     st.success(
-        f"No day rose above its baseline: {count(judged, 'task type · team day')} judged "
+        f"No day rose above its baseline: {judged:,} task type · team days judged "
         f"({count(days.height - judged)} more had fewer than 7 earlier days with calls to judge against)."
     )
 else:
     st.caption(
-        f"{count(flagged.height, 'flagged day')} of {count(judged, 'judged day')}. Dot size: the spend above "
+        f"{flagged.height:,} flagged of {judged:,} judged task type · team days. Dot size: the spend above "
         "expected. Click a dot to list that day's calls."
     )
     drill.chart(charts.anomaly_overview(days), "anomaly_overview", drill.day_task_team)
