@@ -208,6 +208,10 @@ def results(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, pl.DataFrame]
         "task_audit": api.task_audit,
         "unknown_task_hints": api.unknown_task_hints,
         "focus_daily": api.focus_daily,
+        "month_forecast": lambda c, s: api.month_forecast(c, None, s),
+        "spend_anomalies": api.spend_anomalies,
+        "model_performance": api.model_performance,
+        "cache_savings": api.cache_savings,
         "whatif": lambda c, s: scenario.whatif(c, _scenarios(), s),  # type: ignore[arg-type]
     }
     for scope_name, scope in SCOPES.items():

@@ -96,10 +96,11 @@ def pager(signature: object) -> dict[str, object]:
 
 def shown(rows: pl.DataFrame) -> pl.DataFrame:
     """The page's calls as the table shows them: the time to the second, requested → served model in one cell, the
-    served tier (requested → served when they differ)."""
+    served tier (requested → served when a model was asked for and the tiers differ)."""
     return rows.with_columns(
         pl.col("started_at").dt.strftime("%m-%d %H:%M:%S").alias("time"),
-        pl.when(pl.col("requested_tier").is_not_null() & (pl.col("requested_tier") != pl.col("served_tier")))
+        # a call that asked for no model has no requested tier to show (its requested_tier reads 'untiered')
+        pl.when(pl.col("requested_model").is_not_null() & (pl.col("requested_tier") != pl.col("served_tier")))
         .then(pl.concat_str(pl.col("requested_tier"), pl.lit(" → "), pl.col("served_tier")))
         .otherwise(pl.col("served_tier"))
         .alias("tiers"),
