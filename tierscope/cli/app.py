@@ -31,6 +31,7 @@ COMMANDS = (
     "export",
     "watch",
     "serve",
+    "router",
 )
 DESCRIPTION = "LLM cost attribution and routing FinOps: per-task cost, tier mix, what-if routing and escalation drift."
 

@@ -104,6 +104,8 @@ SQL_LAYERS: tuple[str, ...] = (
     "marts/mart_focus_daily.sql",
     "marts/mart_freshness.sql",
     "marts/mart_derived_sizes.sql",
+    "marts/mart_router_audit.sql",
+    "marts/mart_cost_by_router_tier.sql",
 )
 
 
