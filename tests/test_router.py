@@ -27,6 +27,7 @@ from tests.litellm_support import (
 )
 from tests.streaming_support import post, serve, watch_once
 from tierscope.cli import main
+from tierscope.format import money
 from tierscope.ingest.load import ingest_paths
 from tierscope.ingest.profiling import load_profiling
 from tierscope.ingest.spool import spool_dir
@@ -412,3 +413,33 @@ def test_exported_config_routes_by_task_type_and_falls_back(tmp_path: Path, payl
     assert served_by(router, "tierscope-auto", [], REASONING_PROMPT) == first[tiers[-1]]
     router = litellm_router(config, failing=config["model_list"][0]["litellm_params"]["model"])
     assert served_by(router, "tierscope-auto", [], SIMPLE_PROMPT) == first[tiers[1]]
+
+
+def test_router_audit_page(routed_db: Path, routed: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page shows the audit per task type x router tier, the risk with its what-if, and cost by router tier;
+    the router tier filter narrows all of it."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard_pages import APP, TIMEOUT, default_scope, shown_table, texts
+
+    monkeypatch.setenv("TIERSCOPE_DB", str(routed_db))
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    app.run()
+    app.switch_page("views/router.py").run()
+    assert not app.exception, [exception.message for exception in app.exception]
+    audit = api.router_audit(routed, default_scope(routed))
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Routed calls"] == f"{audit['calls'].sum():,}"
+    assert metrics["Net saving vs baseline"] == money(float(audit["net_savings_usd"].sum()))
+    table = shown_table(app, 0)
+    assert table["task_type"].to_list() == audit["task_type"].to_list()
+    assert table["baseline_cost_usd"].to_list() == pytest.approx(audit["baseline_cost_usd"].to_list())
+    risk = shown_table(app, 1)
+    assert risk["task_type"].to_list() == ["code_generation"] and risk["map_tier"].to_list() == ["tier3"]
+    assert "What-if: replacing the router's choice by the task-type map" in texts(app)
+    by_tier = shown_table(app, 2)
+    assert set(by_tier["router_tier"]) == {"SIMPLE", "MEDIUM", "REASONING", "(no tier)"}
+    app.multiselect(key="router_tiers").set_value(["MEDIUM"]).run()
+    assert shown_table(app, 0)["task_type"].to_list() == ["summarization"]
+    assert set(shown_table(app, 1)["router_tier"]) == {"MEDIUM", "(no tier)"}  # no risk table now
+    assert "The router sends no task type in view" in texts(app)

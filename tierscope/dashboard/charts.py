@@ -701,3 +701,26 @@ def cost_projection(projection: pl.DataFrame, tier_order: Sequence[str]) -> go.F
     )
     figure.update_xaxes(title="cost per 30-day month (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.2 or 1])
     return _layout(figure, height=260)
+
+
+def router_savings(audit: pl.DataFrame) -> go.Figure:
+    """Per router tier, the saving the router claimed beside the net saving against its baseline (grouped bars).
+    ``audit``: mart_router_audit rows (already filtered)."""
+    by_tier = (
+        audit.with_columns(pl.col("router_tier").fill_null("(no tier)"))
+        .group_by("router_tier", maintain_order=True)
+        .agg(pl.col("claimed_savings_usd").sum(), pl.col("net_savings_usd").sum())
+    )
+    figure = go.Figure()
+    for column, name in (("claimed_savings_usd", "claimed by the router"), ("net_savings_usd", "net: baseline - cost")):
+        values = by_tier[column].to_list()
+        figure.add_bar(
+            x=by_tier["router_tier"].to_list(),
+            y=values,
+            name=name,
+            text=_money_text(values),
+            textposition="outside",
+            hovertemplate="%{x}: %{text}<extra>" + name + "</extra>",
+        )
+    figure.update_layout(barmode="group", bargap=0.3, yaxis_title="USD")
+    return _layout(figure, height=320)
