@@ -208,6 +208,7 @@ def results(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, pl.DataFrame]
         "task_audit": api.task_audit,
         "unknown_task_hints": api.unknown_task_hints,
         "focus_daily": api.focus_daily,
+        "router_audit": api.router_audit,
         "whatif": lambda c, s: simulate.whatif(c, _scenarios(), s),  # type: ignore[arg-type]
     }
     for scope_name, scope in SCOPES.items():
