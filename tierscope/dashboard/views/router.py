@@ -14,16 +14,14 @@ NO_TIER = "(no tier)"
 AUDIT_COLUMNS = {
     "task_type": Column("task type"),
     "router_tier": Column("router tier"),
-    "served_tiers": Column("served on"),
     "calls": Column("calls", "count"),
-    "cost_usd": Column("cost (with classifier)", "money"),
-    "classifier_cost_usd": Column("classifier", "money"),
+    "cost_usd": Column("cost", "money"),
+    "classifier_cost_usd": Column("of it classifier", "money"),
     "baseline_cost_usd": Column("baseline", "money"),
-    "claimed_savings_usd": Column("claimed saving", "money"),
+    "claimed_savings_usd": Column("claimed", "money"),
     "net_savings_usd": Column("net saving", "money"),
-    "escalation_rate": Column("escalation rate", "percent"),
+    "escalation_rate": Column("escalated", "percent"),
     "router_escalation_rate": Column("router escalated", "percent"),
-    "min_pass_rate": Column("profiling pass rate", "percent"),
 }
 RISK_COLUMNS = {
     "task_type": Column("task type"),
