@@ -57,7 +57,11 @@ PAGES = [
     (
         "router",
         "Router audit",
-        ["Per task type and router tier", "Risk: task types sent to a tier profiling does not pass", "Cost by router tier"],
+        [
+            "Per task type and router tier",
+            "Risk: task types sent to a tier profiling does not pass",
+            "Cost by router tier",
+        ],
     ),
     ("data", "Data", ["Upload logs", "Up to 200 MB per file", "Ingest history", "Quarantine", "Price book"]),
 ]

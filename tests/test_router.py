@@ -78,8 +78,9 @@ def planted(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
         payload["messages"] = [{"role": "user", "content": MARKER}]
         decision = payload["metadata"].get("routing_decision")
         if decision:
-            decision.update({field: [MARKER] for field in PROMPT_QUOTING})
-            decision["switchyard_evidence"] = {"quote": MARKER}
+            # as LiteLLM types them: signals a list of text, evidence an object, the others text
+            decision.update({field: f"{MARKER} in {field}" for field in PROMPT_QUOTING})
+            decision.update(signals=[MARKER], switchyard_evidence={"quote": MARKER})
     return marked
 
 
@@ -242,6 +243,8 @@ def test_prompt_quoting_fields_are_stored_nowhere(tmp_path: Path, routed_db: Pat
     con = connect(db)
     [result] = ingest_paths(con, [write_jsonl(tmp_path / "broken.jsonl", [broken])])
     assert result.quarantined == 1
+    [(known,)] = con.execute("select known_fields from quarantine").fetchall()
+    assert json.loads(known)["router_tier"] == "SIMPLE"
     con.close()
     assert MARKER not in every_table_text(db)
 

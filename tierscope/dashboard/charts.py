@@ -712,15 +712,20 @@ def router_savings(audit: pl.DataFrame) -> go.Figure:
         .agg(pl.col("claimed_savings_usd").sum(), pl.col("net_savings_usd").sum())
     )
     figure = go.Figure()
-    for column, name in (("claimed_savings_usd", "claimed by the router"), ("net_savings_usd", "net: baseline - cost")):
+    bars = (
+        ("claimed_savings_usd", "claimed by the router", NEUTRAL),
+        ("net_savings_usd", "net: baseline - cost", TIER_PALETTE[4]),
+    )
+    for column, name, color in bars:
         values = by_tier[column].to_list()
         figure.add_bar(
             x=by_tier["router_tier"].to_list(),
             y=values,
             name=name,
+            marker_color=color,
             text=_money_text(values),
             textposition="outside",
             hovertemplate="%{x}: %{text}<extra>" + name + "</extra>",
         )
-    figure.update_layout(barmode="group", bargap=0.3, yaxis_title="USD")
+    figure.update_layout(barmode="group", bargap=0.3, yaxis={"title": "USD", "tickformat": MONEY_TICKS})
     return _layout(figure, height=320)
