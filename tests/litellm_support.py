@@ -1,8 +1,10 @@
 """Genuine LiteLLM StandardLoggingPayloads, made by LiteLLM's own Router and its complexity router with mocked
 responses (no network: LiteLLM reads its packaged model cost map).
 
-The router below routes by content across three model groups; its hardest tier's model (openai/o3) is the savings
-baseline LiteLLM derives. A logger callback keeps each payload as LiteLLM hands it to its loggers.
+Two complexity routers route by content across three model groups: one with LiteLLM's default local heuristic, one
+asking an LLM classifier (a model group of its own, whose mocked answer names the tier). Their hardest tier's model
+(openai/o3) is the savings baseline LiteLLM derives. A logger callback keeps each payload as LiteLLM hands it to its
+loggers (the classifier's own call is logged too, without a decision).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from typing import Any
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 ROUTER_NAME = "smart-router"
+LLM_ROUTER_NAME = "llm-router"
+# what the mocked classifier answers: LiteLLM's LLM classifier reads a JSON verdict naming the tier
+CLASSIFIER_VERDICT = '{"tier": "SIMPLE"}'
 # complexity tier -> model group -> deployment model
 TIER_GROUPS = {"SIMPLE": "cheap", "MEDIUM": "mid", "COMPLEX": "big", "REASONING": "big"}
 GROUP_MODELS = {"cheap": "openai/gpt-4o-mini", "mid": "openai/gpt-4o", "big": "openai/o3"}
@@ -38,6 +43,7 @@ class RoutedRequest:
     output_tokens: int
     cached_tokens: int = 0
     fails: bool = False  # every deployment fails: the request falls back tier by tier and ends in an error
+    router: str = ROUTER_NAME
 
 
 def _model_list() -> list[dict[str, Any]]:
@@ -47,6 +53,25 @@ def _model_list() -> list[dict[str, Any]]:
             "litellm_params": {
                 "model": "auto_router/complexity_router",
                 "complexity_router_config": {"tiers": dict(TIER_GROUPS)},
+            },
+        },
+        {
+            "model_name": LLM_ROUTER_NAME,
+            "litellm_params": {
+                "model": "auto_router/complexity_router",
+                "complexity_router_config": {
+                    "classifier_type": "llm",
+                    "classifier_llm_config": {"model": "classifier"},
+                    "tiers": dict(TIER_GROUPS),
+                },
+            },
+        },
+        {
+            "model_name": "classifier",
+            "litellm_params": {
+                "model": "openai/gpt-4o-mini",
+                "api_key": "test-key",
+                "mock_response": CLASSIFIER_VERDICT,
             },
         },
         *(
@@ -100,7 +125,7 @@ def routed_payloads(requests: Sequence[RoutedRequest]) -> list[dict[str, Any]]:
         for request in requests:
             try:
                 await router.acompletion(
-                    model=ROUTER_NAME,
+                    model=request.router,
                     messages=[{"role": "user", "content": request.prompt}],
                     metadata={"tags": [f"task_type:{request.task_type}"]},
                     mock_response=_mock_response(request),

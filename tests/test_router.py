@@ -19,6 +19,7 @@ import yaml
 
 from tests.conftest import REPO, SAMPLE_LOGS, write_jsonl
 from tests.litellm_support import (
+    LLM_ROUTER_NAME,
     MEDIUM_PROMPT,
     REASONING_PROMPT,
     SIMPLE_PROMPT,
@@ -43,14 +44,15 @@ GPT_4O_MINI = (0.15, 0.075, 0.60)
 GPT_4O = (2.50, 1.25, 10.00)
 O3 = (2.00, 0.50, 8.00)
 CLAUDE_OPUS_4_7 = (5.00, 0.50, 25.00)
-CLASSIFIER_COST = 0.0004
+# LiteLLM's mocked classifier call: 10 prompt and 20 completion tokens on gpt-4o-mini, as LiteLLM prices it
+CLASSIFIER_COST = (10 * 0.15 + 20 * 0.60) / 1e6
 
 REQUESTS = (
     RoutedRequest(SIMPLE_PROMPT, "classification", 1000, 100),
     RoutedRequest(MEDIUM_PROMPT, "summarization", 2000, 400, cached_tokens=1500),
     RoutedRequest(REASONING_PROMPT, "reasoning", 3000, 900),
-    # a code generation task the router judges simple: sent to tier1, where profiling passes 45% of it
-    RoutedRequest(SIMPLE_PROMPT, "code_generation", 800, 200),
+    # a code generation task an LLM classifier judges simple: sent to tier1, where profiling passes 45% of it
+    RoutedRequest(SIMPLE_PROMPT, "code_generation", 800, 200, router=LLM_ROUTER_NAME),
     # every tier fails: the routed call carries the decision, LiteLLM logs its fallbacks without one
     RoutedRequest(SIMPLE_PROMPT, "extraction", 500, 50, fails=True),
 )
@@ -64,10 +66,8 @@ def cost(prices: tuple[float, float, float], input_tokens: int, output_tokens: i
 @pytest.fixture(scope="module")
 def payloads() -> list[dict[str, Any]]:
     made = routed_payloads(REQUESTS)
-    by_task = {tags[0]: payload for payload in made if (tags := payload["request_tags"])}
-    # LiteLLM's LLM classifier is not run here: the decision it would write carries its model and cost
-    decision = by_task["task_type:code_generation"]["metadata"]["routing_decision"]
-    decision.update(classifier_model="openai/gpt-4o-mini", classifier_cost=CLASSIFIER_COST)
+    [classified] = [p for p in made if (p["metadata"].get("routing_decision") or {}).get("classifier_model")]
+    assert classified["metadata"]["routing_decision"]["classifier_cost"] == pytest.approx(CLASSIFIER_COST)
     return made
 
 
@@ -127,7 +127,7 @@ def test_routing_decisions_are_read_into_typed_columns(
             assert stored[payload["id"]] == (None,) * 12
             continue
         assert stored[payload["id"]] == (
-            "smart-router",
+            decision["router_model_name"],
             "complexity",
             decision["tier"],
             decision["routed_model"],
@@ -137,7 +137,7 @@ def test_routing_decisions_are_read_into_typed_columns(
             decision.get("escalated"),
             decision.get("context_escalated"),
             decision["cause"],
-            pytest.approx(decision["score"]),
+            pytest.approx(decision.get("score")),
             payload["autorouter_savings"],
         )
     tiers = dict(routed.execute("select task_type, router_tier from calls where router_tier is not null").fetchall())
@@ -148,8 +148,8 @@ def test_routing_decisions_are_read_into_typed_columns(
         "code_generation": "SIMPLE",
         "extraction": "SIMPLE",
     }
-    fallbacks = routed.execute("select count(*) from calls where router_tier is null").fetchone()
-    assert fallbacks == (2,)  # the failing request's two fallbacks
+    undecided = routed.execute("select count(*) from calls where router_tier is null").fetchone()
+    assert undecided == (3,)  # the failing request's two fallbacks, the LLM classifier's own call
     claimed = routed.execute("select autorouter_savings_usd from calls where task_type = 'classification'").fetchone()
     assert claimed is not None and claimed[0] > 0  # LiteLLM's own claim, as it logged it
 
@@ -195,12 +195,14 @@ def test_tier_label_wins_and_spend_logs_rows_carry_the_decision(tmp_path: Path, 
     assert stored[labelled[0]["id"]][2] == "fast"
     for payload in labelled[1:]:
         decision = payload["metadata"]["routing_decision"]
-        assert stored[payload["id"]][:5] == (
-            "smart-router",
+        assert stored[payload["id"]][:7] == (
+            decision["router_model_name"],
             "complexity",
             decision["tier"],
             decision["routed_model"],
             "openai/o3",
+            decision.get("classifier_model"),
+            decision.get("classifier_cost"),
         )
         assert stored[payload["id"]][11] == payload["autorouter_savings"]
     con.close()
@@ -278,8 +280,9 @@ def test_report_by_router_tier(routed_db: Path, capsys: pytest.CaptureFixture[st
     rows = {row["router_tier"]: row for row in answer["rows"]}
     assert set(rows) == {"SIMPLE", "MEDIUM", "REASONING", None}
     assert (rows["SIMPLE"]["calls"], rows["SIMPLE"]["requests"]) == (3, 3)
-    # the fallbacks carry no decision: their calls are under null, their request is counted under its routed call
-    assert (rows[None]["calls"], rows[None]["requests"]) == (2, 0)
+    # the fallbacks and the classifier's call carry no decision: their calls are under null, their requests are
+    # counted under the routed call of the same trace
+    assert (rows[None]["calls"], rows[None]["requests"]) == (3, 0)
     assert rows["MEDIUM"]["cost_usd"] == pytest.approx(cost(GPT_4O, 2000, 400, cached=1500))
     assert sum(row["requests"] for row in answer["rows"]) == len(REQUESTS)
 
@@ -335,7 +338,7 @@ def test_router_audit_flags_risk_with_the_map_what_if(
     assert main(["router", "--db", str(routed_db)]) == 0
     text = capsys.readouterr().out
     assert "RISK code_generation -> SIMPLE: served on tier1, profiling pass rate 45.0% under the floor" in text
-    assert "(classifier $0.00040)" in text
+    assert f"(classifier {money(CLASSIFIER_COST)})" in text and "1 call cost" in text
 
 
 def test_generic_records_carry_a_decision_and_cache_writes_price_as_such(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tierscope.cli.common import add_database_options, add_scope_options, open_database, print_json, scope
 from tierscope.cli.render import Column, echo, print_table
-from tierscope.format import money, percent
+from tierscope.format import count, money, percent
 
 if TYPE_CHECKING:
     import duckdb
@@ -82,8 +82,8 @@ def print_audit(frame: pl.DataFrame) -> None:
         if row["is_risk"]:
             echo(
                 f"  RISK {row['task_type']} -> {row['router_tier'] or '(no tier)'}: served on {row['served_tiers']}, "
-                f"profiling pass rate {percent(row['min_pass_rate'])} under the floor; {row['risk_calls']:,} calls "
-                f"cost {money(row['risk_cost_usd'])} as routed, {money(row['map_cost_usd'])} on the map's "
+                f"profiling pass rate {percent(row['min_pass_rate'])} under the floor; "
+                f"{count(row['risk_calls'], 'call')} cost {money(row['risk_cost_usd'])} as routed, {money(row['map_cost_usd'])} on the map's "
                 f"{row['map_tier']}"
             )
 

@@ -1,7 +1,8 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- Cost by the tier a content-based router chose (router_tier; NULL for calls that carry no router decision, such as
--- a fallback LiteLLM logs without one), in the shape of mart_cost_by. grain: one row per router tier. requests counts
--- each trace in scope once, by its first call's router tier, so requests add up to the traces in scope.
+-- a fallback LiteLLM logs without one, or an LLM classifier's own call), in the shape of mart_cost_by. grain: one row
+-- per router tier. requests counts each trace in scope once, by the router tier of its first call that carries a
+-- decision (NULL for a trace no router decided), so requests add up to the traces in scope.
 with calls as (
     select * from int_calls_in_scope(start_at, end_at, task_types, teams, providers)
 ),
@@ -19,7 +20,9 @@ call_totals as (
 ),
 
 first_calls as (
-    select trace_id, arg_min(router_tier, (started_at, request_id)) as dimension_value
+    select
+        trace_id,
+        arg_min(router_tier, (started_at, request_id)) filter (where router_name is not null) as dimension_value
     from calls
     group by trace_id
 ),
