@@ -83,8 +83,8 @@ def print_audit(frame: pl.DataFrame) -> None:
             echo(
                 f"  RISK {row['task_type']} -> {row['router_tier'] or '(no tier)'}: served on {row['served_tiers']}, "
                 f"profiling pass rate {percent(row['min_pass_rate'])} under the floor; "
-                f"{count(row['risk_calls'], 'call')} cost {money(row['risk_cost_usd'])} as routed, {money(row['map_cost_usd'])} on the map's "
-                f"{row['map_tier']}"
+                f"{count(row['risk_calls'], 'call')} cost {money(row['risk_cost_usd'])} as routed, "
+                f"{money(row['map_cost_usd'])} on the map's {row['map_tier']}"
             )
 
 
