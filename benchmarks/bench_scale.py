@@ -9,7 +9,7 @@ scenario read through the daily rollups under a 1 GB DuckDB memory limit, peak m
    path (``connect(rebuild=True)``) prices them and builds traces and rollups; both steps are timed.
 2. In a child process per database (its own peak RSS): ``set memory_limit``, then every mart function of
    ``queries.api`` on three scopes (all time; the last 7 whole days for two teams; 7 days from 07:00 to 05:00),
-   one warm-up then 3 runs, median; and ``simulate.whatif`` with one scenario (every task one tier cheaper).
+   one warm-up then 3 runs, median; and ``scenario.whatif`` with one scenario (every task one tier cheaper).
 3. The ingest ratio: ``bench_ingest.py``'s raw ``read_json`` vs tierscope load on its 2M-row file, medians of
    ``--ingest-repeat`` alternating runs each (3).
 4. Prints a table and writes ``benchmarks/results/scale_latest.json``.
@@ -164,7 +164,7 @@ def timed(call: Callable[[], Any]) -> JsonDict:
 
 
 def phase_marts(db: Path, memory_limit: str) -> JsonDict:
-    from tierscope.queries import api, simulate
+    from tierscope.queries import api, scenario
     from tierscope.queries.db import connect
 
     con = connect(db)
@@ -187,8 +187,8 @@ def phase_marts(db: Path, memory_limit: str) -> JsonDict:
     marts: dict[str, dict[str, JsonDict]] = {}
     for scope_name, scope in scopes.items():
         marts[scope_name] = {label: timed(functools.partial(call, con)) for label, call in mart_calls(scope)}
-    scenario = {"one tier cheaper": one_tier_cheaper()}
-    whatif = {name: timed(functools.partial(simulate.whatif, con, scenario, scope)) for name, scope in scopes.items()}
+    maps = {"one tier cheaper": one_tier_cheaper()}
+    whatif = {name: timed(functools.partial(scenario.whatif, con, maps, scope)) for name, scope in scopes.items()}
     [counts] = con.execute(
         "select (select count(*) from calls), (select count(*) from traces), (select count(*) from call_rollup), "
         "(select count(*) from trace_rollup), current_setting('memory_limit'), current_setting('threads')"

@@ -27,7 +27,7 @@ from polars.testing import assert_frame_equal
 from tierscope.cli.commands.demo import DEMO_FILES
 from tierscope.ingest.load import ingest_paths
 from tierscope.ingest.profiling import load_profiling
-from tierscope.queries import api, simulate
+from tierscope.queries import api, scenario
 from tierscope.queries.config import load_routing
 from tierscope.queries.db import connect
 from tierscope.settings import DEFAULT_PRICES, DEFAULT_ROUTING, SAMPLE_LOGS
@@ -209,7 +209,7 @@ def results(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, pl.DataFrame]
         "unknown_task_hints": api.unknown_task_hints,
         "focus_daily": api.focus_daily,
         "router_audit": api.router_audit,
-        "whatif": lambda c, s: simulate.whatif(c, _scenarios(), s),  # type: ignore[arg-type]
+        "whatif": lambda c, s: scenario.whatif(c, _scenarios(), s),  # type: ignore[arg-type]
     }
     for scope_name, scope in SCOPES.items():
         for name, function in scoped.items():

@@ -319,7 +319,7 @@ def test_builders_take_real_mart_frames(sample_db: duckdb.DuckDBPyConnection) ->
 
 
 def whatif_rows() -> pl.DataFrame:
-    """simulate.whatif() shape for one scenario: a task moved down, one unchanged, one dearer, one unpriced."""
+    """scenario.whatif() shape for one scenario: a task moved down, one unchanged, one dearer, one unpriced."""
     return pl.DataFrame(
         {
             "scenario": ["cheap"] * 4,

@@ -309,7 +309,8 @@ def test_an_upload_is_ingested_and_its_four_numbers_shown(empty_db_path: Path, o
         "1",
     ]
     files = shown_table(app)
-    assert files.select("file", "loaded").rows() == [("calls.jsonl", 3), ("notes.csv", None)]
+    # a file that was not loaded has no counts: "—", never "None" (the column is text then, formatted as counts)
+    assert files.select("file", "loaded").rows() == [("calls.jsonl", "3"), ("notes.csv", "—")]
     assert "no reader recognises this file" in files["error"][1]
     con = connect(empty_db_path)
     try:

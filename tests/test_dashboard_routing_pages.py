@@ -24,10 +24,10 @@ from streamlit.testing.v1.element_tree import Multiselect, PageLink
 
 from tests.conftest import SAMPLE_LOGS
 from tests.test_dashboard_pages import OpenApp, default_scope, figures, metrics, open_app, texts
-from tierscope.dashboard import scenarios
+from tierscope.dashboard import session
 from tierscope.format import count, money, percent
 from tierscope.ingest.profiling import load_profiling
-from tierscope.queries import api, simulate
+from tierscope.queries import api, scenario
 from tierscope.queries.config import Routing, load_routing
 from tierscope.queries.db import connect
 from tierscope.queries.scenario import routing_diff, routing_yaml, with_task_tiers
@@ -115,7 +115,7 @@ def frame_with(app: AppTest, column: str) -> pl.DataFrame:
 
 
 def assert_totals_shown(app: AppTest, by_task: pl.DataFrame) -> None:
-    total = simulate.summarize(by_task).row(0, named=True)
+    total = scenario.summarize(by_task).row(0, named=True)
     shown = metrics(app)
     assert shown["Savings of the edited map"].value == money(total["map_savings_usd"])
     if total["map_savings_usd"]:
@@ -134,7 +134,7 @@ def test_whatif_page_shows_the_simulators_numbers_for_the_current_map(
 ) -> None:
     app = open_app(profiled_db_path, WHATIF)
     scope = default_scope(profiled_db)
-    by_task = simulate.whatif(profiled_db, {EDITED: routing}, scope)
+    by_task = scenario.whatif(profiled_db, {EDITED: routing}, scope)
     assert_totals_shown(app, by_task)
 
     tasks, tiers = (pl.from_pandas(editor.value) for editor in app.data_editor)
@@ -160,7 +160,7 @@ def test_an_unedited_map_saves_exactly_nothing_on_the_page(
     assert shown["Savings of the edited map"].value == "$0.00" and not shown["Savings of the edited map"].delta
     assert shown["Savings per 30-day month"].value == "$0.00"
     # the cents the current map itself reprices are there, apart, and named
-    total = simulate.summarize(simulate.whatif(profiled_db, {EDITED: routing}, default_scope(profiled_db)))
+    total = scenario.summarize(scenario.whatif(profiled_db, {EDITED: routing}, default_scope(profiled_db)))
     assert total["repricing_usd"][0] != 0
     assert shown["Repricing of what was served"].value == money(total["repricing_usd"][0])
     chart = figures(app)[0]
@@ -176,7 +176,7 @@ def test_editing_a_task_tier_reprices_it_as_the_simulator_does(
     app = open_app(profiled_db_path, WHATIF)
     edit(app, "whatif_task_tiers", {task_row(routing, "reasoning"): {"tier": "tier2"}})
     scope = default_scope(profiled_db)
-    by_task = simulate.whatif(profiled_db, {EDITED: with_task_tiers(routing, {"reasoning": "tier2"})}, scope)
+    by_task = scenario.whatif(profiled_db, {EDITED: with_task_tiers(routing, {"reasoning": "tier2"})}, scope)
     assert_totals_shown(app, by_task)
     reasoning = frame_with(app, "map_savings_usd").filter(pl.col("task_type") == "reasoning").row(0, named=True)
     assert reasoning["move"] == "tier3 → tier2"
@@ -239,9 +239,9 @@ def test_two_saved_scenarios_are_compared_side_by_side(
         "cheaper reasoning": with_task_tiers(routing, {"reasoning": "tier2"}),
         "cheaper summaries": with_task_tiers(routing, {"summarization": "tier1"}),
     }
-    assert app.session_state[scenarios.SAVED_KEY] == saved
-    compared = simulate.whatif(profiled_db, saved, default_scope(profiled_db))
-    expected = simulate.summarize(compared)
+    assert app.session_state[session.SAVED_KEY] == saved
+    compared = scenario.whatif(profiled_db, saved, default_scope(profiled_db))
+    expected = scenario.summarize(compared)
     assert compare(app).value == list(saved)
     table = frame_with(app, "map_savings_pct")
     assert_frame_equal(table, expected.select(table.columns), check_dtypes=False)
@@ -283,7 +283,7 @@ def test_profiling_page_shows_pass_rates_recommendation_and_projection(
     assert_frame_equal(shown.select(same), recommendation.select(same), check_dtypes=False)
     assert "reasoning tier3 → tier2" in said
 
-    projection = simulate.monthly_projection(profiled_db, load_routing(), recommendation, default_scope(profiled_db))
+    projection = scenario.monthly_projection(profiled_db, load_routing(), recommendation, default_scope(profiled_db))
     monthly = dict(projection.group_by("map_name").agg(pl.col("monthly_cost_usd").sum()).iter_rows())
     values = {label: metric.value for label, metric in metrics(app).items()}
     assert values == {
@@ -302,7 +302,7 @@ def test_the_profiling_recommendation_is_saved_as_a_whatif_scenario(
     app.button(key="profiling_save").click().run()
     assert not app.exception
     recommended = dict(api.profiling_recommendation(profiled_db).select("task_type", "recommended_tier").rows())
-    saved: dict[str, Routing] = app.session_state[scenarios.SAVED_KEY]
+    saved: dict[str, Routing] = app.session_state[session.SAVED_KEY]
     assert list(saved) == ["recommended"]
     assert {task: profile.tier for task, profile in saved["recommended"].tasks.items()} == {
         **{task: profile.tier for task, profile in routing.tasks.items()},
@@ -313,7 +313,7 @@ def test_the_profiling_recommendation_is_saved_as_a_whatif_scenario(
 
     app.switch_page(WHATIF).run()
     assert not app.exception
-    expected = simulate.summarize(simulate.whatif(profiled_db, saved, default_scope(profiled_db)))
+    expected = scenario.summarize(scenario.whatif(profiled_db, saved, default_scope(profiled_db)))
     table = frame_with(app, "map_savings_pct")
     assert_frame_equal(table, expected.select(table.columns), check_dtypes=False)
 
@@ -360,7 +360,7 @@ def test_the_pages_honour_the_filters(
 ) -> None:
     app = open_app(profiled_db_path, WHATIF, query={"task": "reasoning"})
     scope = default_scope(profiled_db, task_types=("reasoning",))
-    by_task = simulate.whatif(profiled_db, {EDITED: routing}, scope)
+    by_task = scenario.whatif(profiled_db, {EDITED: routing}, scope)
     assert by_task["task_type"].to_list() == ["reasoning"]
     assert_totals_shown(app, by_task)
     app.switch_page(AUDIT).run()
@@ -375,12 +375,12 @@ def test_the_overviews_largest_saving_is_the_profiling_recommendation(
     profiled_db: duckdb.DuckDBPyConnection, profiled_db_path: Path, open_app: OpenApp, routing: Routing
 ) -> None:
     app = open_app(profiled_db_path)
-    recommended = simulate.profiling_maps(routing, api.profiling_recommendation(profiled_db))["recommended"]
-    by_task = simulate.whatif(profiled_db, {"recommended": recommended}, default_scope(profiled_db))
+    recommended = scenario.profiling_maps(routing, api.profiling_recommendation(profiled_db))["recommended"]
+    by_task = scenario.whatif(profiled_db, {"recommended": recommended}, default_scope(profiled_db))
     reasoning = by_task.filter(pl.col("task_type") == "reasoning").row(0, named=True)
     assert reasoning["map_savings_usd"] == by_task["map_savings_usd"].max() > 0
     card = metrics(app)["reasoning: tier3 → tier2, per 30-day month"]
-    assert card.value == money(simulate.per_month(reasoning["map_savings_usd"], reasoning["period_days"]))
+    assert card.value == money(scenario.per_month(reasoning["map_savings_usd"], reasoning["period_days"]))
     assert "Largest savings: profiling recommendation" in [header.value for header in app.subheader]
     assert "cost per UTC day with traffic x 30" in texts(app)
     assert [link.proto.page for link in page_links(app) if "recommendation" in link.value] == ["profiling"]
@@ -451,9 +451,9 @@ def test_an_empty_database_says_how_to_load_data(empty_db_path: Path, open_app: 
 
 
 def test_edited_routing_reports_problems_without_raising(routing: Routing) -> None:
-    tasks = scenarios.task_tier_table(routing, ["unknown", "classification"])
-    tiers = scenarios.tier_model_table(routing)
-    assert scenarios.edited_routing(routing, tasks, tiers).routing == routing
+    tasks = scenario.task_tier_table(routing, ["unknown", "classification"])
+    tiers = scenario.tier_model_table(routing)
+    assert scenario.edited_routing(routing, tasks, tiers).routing == routing
     emptied = tiers.with_columns(
         pl.when(pl.col("tier") == "tier3").then(None).otherwise(pl.col("model")).alias("model"),
         pl.when(pl.col("tier") == "tier3")
@@ -461,19 +461,20 @@ def test_edited_routing_reports_problems_without_raising(routing: Routing) -> No
         .otherwise(pl.col("other_models"))
         .alias("other_models"),
     )
-    assert scenarios.edited_routing(routing, tasks, emptied).problems == ("tier 'tier3' lists no model",)
+    assert scenario.edited_routing(routing, tasks, emptied).problems == ("tier 'tier3' lists no model",)
     moved = tasks.with_columns(
         pl.when(pl.col("task_type") == "unknown").then(pl.lit("tier1")).otherwise(pl.col("tier")).alias("tier")
     )
-    scenario = scenarios.edited_routing(routing, moved, tiers).routing
-    assert scenario is not None and scenario.tasks["unknown"].tier == "tier1"
-    assert scenario.tasks.keys() - routing.tasks.keys() == {"unknown"}, "only a moved unlisted task type is added"
-    assert scenarios.file_stem("cheap reasoning / v2") == "cheap_reasoning_v2"
+    edited = scenario.edited_routing(routing, moved, tiers).routing
+    assert edited is not None and edited.tasks["unknown"].tier == "tier1"
+    assert edited.tasks.keys() - routing.tasks.keys() == {"unknown"}, "only a moved unlisted task type is added"
+    assert scenario.file_stem("cheap reasoning / v2") == "cheap_reasoning_v2"
 
 
-def test_every_dashboard_page_is_documented_in_the_readme() -> None:
-    app = (Path(__file__).resolve().parent.parent / "tierscope" / "dashboard" / "app.py").read_text(encoding="utf-8")
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+def test_every_dashboard_page_is_documented() -> None:
+    root = Path(__file__).resolve().parent.parent
+    app = (root / "tierscope" / "dashboard" / "app.py").read_text(encoding="utf-8")
+    manual = (root / "docs" / "dashboard.md").read_text(encoding="utf-8")
     titles = re.findall(r'st\.Page\("views/\w+\.py", title="([^"]+)"', app)
     assert {"What-if", "Profiling", "Task profile audit"} <= set(titles)
-    assert [title for title in titles if f"- **{title}**:" not in readme] == []
+    assert [title for title in titles if f"- **{title}**:" not in manual] == []

@@ -17,7 +17,7 @@ from polars.testing import assert_frame_equal
 from tests.conftest import REPO, write_jsonl
 from tierscope.cli import main
 from tierscope.ingest.load import ingest_paths
-from tierscope.queries import api, simulate
+from tierscope.queries import api, scenario
 from tierscope.queries.config import load_routing
 from tierscope.queries.db import connect
 from tierscope.queries.scenario import with_task_tiers
@@ -209,7 +209,7 @@ def test_whatif_through_the_rollup_equals_the_edges_read_raw(tmp_path: Path, fil
     con = connect(tmp_path / "whatif.duckdb")
     ingest_paths(con, files)
     current = load_routing(REPO / "tierscope" / "config" / "routing.yaml")
-    scenario = with_task_tiers(current, {task: "tier1" for task in current.tasks})
+    all_on_tier1 = with_task_tiers(current, {task: "tier1" for task in current.tasks})
     whole_days = api.Scope(start=dt.date(2026, 5, 2), end=dt.date(2026, 5, 8))
     # the same traces as a scope whose edges are partial days: May 1 23:59:59.999999 holds no trace
     edges = api.Scope(start=dt.datetime(2026, 5, 1, 23, 59, 59, 999999), end=dt.datetime(2026, 5, 8, 0, 0, 0, 1))
@@ -219,8 +219,8 @@ def test_whatif_through_the_rollup_equals_the_edges_read_raw(tmp_path: Path, fil
     assert edge_traces == 0
     columns = ["task_type", "requests", "baseline_cost_usd", "scenario_cost_usd", "guarded_calls",
                "expected_escalations", "unpriced_traces"]  # fmt: skip
-    through_rollup = simulate.whatif(con, {"s": scenario}, whole_days).select(columns).sort("task_type")
-    through_edges = simulate.whatif(con, {"s": scenario}, edges).select(columns).sort("task_type")
+    through_rollup = scenario.whatif(con, {"s": all_on_tier1}, whole_days).select(columns).sort("task_type")
+    through_edges = scenario.whatif(con, {"s": all_on_tier1}, edges).select(columns).sort("task_type")
     assert through_rollup["guarded_calls"].sum() > 0
     assert through_rollup["scenario_cost_usd"].sum() < through_rollup["baseline_cost_usd"].sum()
     assert_frame_equal(through_rollup, through_edges, rel_tol=1e-9)

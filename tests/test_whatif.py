@@ -13,8 +13,9 @@ import yaml
 from tests.conftest import BuildDb, write_jsonl
 from tierscope.cli import main
 from tierscope.ingest.profiling import load_profiling
-from tierscope.queries import simulate
-from tierscope.queries.config import load_price_book, load_routing
+from tierscope.queries import api, scenario
+from tierscope.queries.api import Scope
+from tierscope.queries.config import Routing, load_price_book, load_routing
 from tierscope.queries.scenario import litellm_config, routing_diff, with_task_tiers
 
 PRICES = """
@@ -82,14 +83,14 @@ def config(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def scenario(text: str, tmp_path: Path, name: str = "scenario") -> simulate.Routing:
+def scenario_map(text: str, tmp_path: Path, name: str = "scenario") -> Routing:
     path = tmp_path / f"{name}.yaml"
     path.write_text(text)
     return load_routing(path)
 
 
-def by_task(con: duckdb.DuckDBPyConnection, routing: simulate.Routing, task: str) -> dict[str, object]:
-    frame = simulate.whatif(con, {"s": routing})
+def by_task(con: duckdb.DuckDBPyConnection, routing: Routing, task: str) -> dict[str, object]:
+    frame = scenario.whatif(con, {"s": routing})
     [row] = frame.filter(frame["task_type"] == task).to_dicts()
     return row
 
@@ -99,7 +100,7 @@ def test_tier_move_reprices_with_the_price_in_effect(
 ) -> None:
     # two tier2 calls before and after small's price change on the 15th
     con = build_db([call("a", "t", "mid", 10), call("b", "t", "mid", 20)], **config)
-    row = by_task(con, scenario(MOVE_T_TO_TIER1, tmp_path), "t")
+    row = by_task(con, scenario_map(MOVE_T_TO_TIER1, tmp_path), "t")
     # baseline: 2 x (100 x 10 + 100 x 20) / 1M = 0.006
     assert row["baseline_cost_usd"] == pytest.approx(0.006)
     # on small: (100 x 1 + 100 x 2) / 1M before, (100 x 2 + 100 x 4) / 1M after = 0.0003 + 0.0006
@@ -119,7 +120,7 @@ def test_current_map_reproduces_the_baseline(build_db: BuildDb, config: dict[str
         ],
         **config,
     )
-    frame = simulate.whatif(con, {"current": load_routing(config["routing_path"])})
+    frame = scenario.whatif(con, {"current": load_routing(config["routing_path"])})
     assert frame["baseline_cost_usd"].to_list() == pytest.approx(frame["scenario_cost_usd"].to_list())
     assert frame["expected_escalations"].sum() == 0
 
@@ -129,7 +130,7 @@ def test_context_guard_moves_a_long_call_up(build_db: BuildDb, config: dict[str,
     con = build_db(
         [call("long", "t", "mid", 10, input_tokens=900), call("short", "t", "mid", 10, input_tokens=800)], **config
     )
-    row = by_task(con, scenario(MOVE_T_TO_TIER1, tmp_path), "t")
+    row = by_task(con, scenario_map(MOVE_T_TO_TIER1, tmp_path), "t")
     assert row["guarded_calls"] == 1
     # long keeps mid: (900 x 10 + 100 x 20) / 1M = 0.011; short at exactly the limit fits small: (800 + 200) / 1M
     assert row["scenario_cost_usd"] == pytest.approx(0.011 + 0.001)
@@ -139,7 +140,7 @@ def test_expected_escalation_from_profiling(build_db: BuildDb, config: dict[str,
     con = build_db([call("a", "t", "mid", 10)], **config)
     results = [{"prompt_id": f"p{i}", "task_type": "t", "tier": "tier1", "passed": i < 9} for i in range(10)]
     load_profiling(con, write_jsonl(tmp_path / "profiling.jsonl", results))
-    row = by_task(con, scenario(MOVE_T_TO_TIER1, tmp_path), "t")
+    row = by_task(con, scenario_map(MOVE_T_TO_TIER1, tmp_path), "t")
     # small 0.0003 + (1 - 0.9) x the same tokens on mid 0.003
     assert row["scenario_cost_usd"] == pytest.approx(0.0003 + 0.1 * 0.003)
     assert row["expected_escalations"] == pytest.approx(0.1)
@@ -155,14 +156,14 @@ def test_expected_escalation_from_observed_rate(build_db: BuildDb, config: dict[
     ]
     records += [call("t1", "t", "mid", 10)]
     con = build_db(records, **config)
-    row = by_task(con, scenario(CURRENT.replace("t: {tier: tier2}", "t: {tier: tier1}"), tmp_path), "t")
+    row = by_task(con, scenario_map(CURRENT.replace("t: {tier: tier2}", "t: {tier: tier1}"), tmp_path), "t")
     assert row["traces_without_evidence"] == 1  # t itself was never on tier1
     uses_u = CURRENT.replace("t: {tier: tier2}\n  u: {tier: tier1}", "t: {tier: tier2}\n  u: {tier: tier1}")
-    row_u = by_task(con, scenario(uses_u, tmp_path, "same"), "u")
+    row_u = by_task(con, scenario_map(uses_u, tmp_path, "same"), "u")
     # the escalated trace is unchanged under the same map: it keeps its actual cost
     assert row_u["scenario_cost_usd"] == pytest.approx(row_u["baseline_cost_usd"])
     # moving t to tier1 with u's evidence is not borrowed: pass rates are per task
-    t_on_tier1 = simulate.whatif(con, {"s": scenario(MOVE_T_TO_TIER1, tmp_path, "m")})
+    t_on_tier1 = scenario.whatif(con, {"s": scenario_map(MOVE_T_TO_TIER1, tmp_path, "m")})
     assert t_on_tier1.filter(t_on_tier1["task_type"] == "u")["expected_escalations"].item() == 0
 
 
@@ -177,7 +178,7 @@ def test_observed_pass_rate_is_used_when_a_task_moves_down(
     ]
     records += [call("m", "t", "mid", 10)]
     con = build_db(records, **config)
-    row = by_task(con, scenario(MOVE_T_TO_TIER1, tmp_path), "t")
+    row = by_task(con, scenario_map(MOVE_T_TO_TIER1, tmp_path), "t")
     # x0-x2 unchanged (0.0003 each); trace e was first served on tier1: unchanged, its actual 0.0003 + 0.003;
     # trace m moves down: 0.0003 on small + 0.25 x 0.003 expected escalation
     assert row["scenario_cost_usd"] == pytest.approx(3 * 0.0003 + 0.0033 + 0.0003 + 0.25 * 0.003)
@@ -190,15 +191,15 @@ def test_summary_normalises_to_a_month_of_days_with_traffic(
     # two days with traffic (the 1st and the 11th) in a 15-day scope: the month is 30 / 2 of their cost, whatever
     # the scope's length (the one basis: cost per UTC day with traffic x 30)
     con = build_db([call("a", "t", "mid", 1), call("b", "t", "mid", 11)], **config)
-    frame = simulate.whatif(
+    frame = scenario.whatif(
         con,
-        {"s": scenario(MOVE_T_TO_TIER1, tmp_path)},
-        simulate.Scope(start=dt.date(2025, 1, 1), end=dt.date(2025, 1, 16)),
+        {"s": scenario_map(MOVE_T_TO_TIER1, tmp_path)},
+        Scope(start=dt.date(2025, 1, 1), end=dt.date(2025, 1, 16)),
     )
-    [total] = simulate.summarize(frame).to_dicts()
+    [total] = scenario.summarize(frame).to_dicts()
     assert total["period_days"] == 2
     assert total["monthly_baseline_cost_usd"] == pytest.approx(0.006 * 30 / 2)
-    assert total["monthly_baseline_cost_usd"] == pytest.approx(simulate.per_month(0.006, 2))
+    assert total["monthly_baseline_cost_usd"] == pytest.approx(scenario.per_month(0.006, 2))
     assert total["monthly_map_savings_usd"] == pytest.approx((0.006 - 0.0006) * 30 / 2)
     assert total["savings_pct"] == pytest.approx((0.006 - 0.0006) / 0.006)
 
@@ -209,7 +210,7 @@ def test_an_unedited_map_saves_exactly_nothing_and_repricing_is_apart(
     # trace x of t (a tier2 task) was served by big (tier3): the current map itself reprices it on mid
     con = build_db([call("a", "t", "mid", 10), call("x", "t", "big", 10, input_tokens=333, output_tokens=77)], **config)
     current = load_routing(config["routing_path"])
-    [total] = simulate.summarize(simulate.whatif(con, {"unedited": current})).to_dicts()
+    [total] = scenario.summarize(scenario.whatif(con, {"unedited": current})).to_dicts()
     big = (333 * 100 + 77 * 200) / 1e6
     on_mid = (333 * 10 + 77 * 20) / 1e6
     assert total["baseline_cost_usd"] == pytest.approx(0.003 + big)
@@ -219,11 +220,13 @@ def test_an_unedited_map_saves_exactly_nothing_and_repricing_is_apart(
     assert total["monthly_map_savings_usd"] == 0.0
     # the old total keeps its meaning: actual - scenario, repricing included
     assert total["savings_usd"] == pytest.approx(big - on_mid)
-    moved = simulate.summarize(simulate.whatif(con, {"move": scenario(MOVE_T_TO_TIER1, tmp_path)})).row(0, named=True)
+    moved = scenario.summarize(scenario.whatif(con, {"move": scenario_map(MOVE_T_TO_TIER1, tmp_path)})).row(
+        0, named=True
+    )
     assert moved["map_savings_usd"] == pytest.approx(moved["current_map_cost_usd"] - moved["scenario_cost_usd"])
     assert moved["repricing_usd"] == pytest.approx(total["repricing_usd"])
     with pytest.raises(ValueError, match="needs a name"):
-        simulate.whatif(con, {"": current})
+        scenario.whatif(con, {"": current})
 
 
 def test_profiling_projection_is_the_whatif_figure_for_the_same_map(
@@ -241,13 +244,13 @@ def test_profiling_projection_is_the_whatif_figure_for_the_same_map(
     )  # fmt: skip
     load_profiling(con, tmp_path / "profiling.jsonl")
     current = load_routing(config["routing_path"])
-    recommendation = simulate.api.profiling_recommendation(con)
-    projection = simulate.monthly_projection(con, current, recommendation)
+    recommendation = api.profiling_recommendation(con)
+    projection = scenario.monthly_projection(con, current, recommendation)
     monthly = {name: projection.filter(projection["map_name"] == name)["monthly_cost_usd"].sum() for name in
-               simulate.PROFILING_MAPS}  # fmt: skip
-    maps = simulate.profiling_maps(current, recommendation)
-    totals = {row["scenario"]: row for row in simulate.summarize(simulate.whatif(con, maps)).iter_rows(named=True)}
-    for name in simulate.PROFILING_MAPS:
+               scenario.PROFILING_MAPS}  # fmt: skip
+    maps = scenario.profiling_maps(current, recommendation)
+    totals = {row["scenario"]: row for row in scenario.summarize(scenario.whatif(con, maps)).iter_rows(named=True)}
+    for name in scenario.PROFILING_MAPS:
         assert monthly[name] == pytest.approx(totals[name]["monthly_scenario_cost_usd"], rel=1e-12)
     # 4 traces of 0.003 on tier2 over 3 days with traffic: 0.012 x 30 / 3 per month on the current map
     assert monthly["current"] == pytest.approx(0.012 * 30 / 3)

@@ -20,7 +20,7 @@ st.set_page_config(page_title="tierscope", page_icon=str(ICON), layout="wide")
 try:
     cache.connection()
 except (duckdb.IOException, ConfigError) as error:
-    # DESIGN §7: one read-write process per database; say which process holds it (or which config file is
+    # one read-write process per database (docs/streaming.md); say which process holds it (or which config file is
     # wrong) instead of showing a traceback.
     st.error(f"Cannot open the database `{cache.database().path}`: {error}", icon=":material/error:")
     st.stop()

@@ -18,7 +18,7 @@ import polars as pl
 import streamlit as st
 
 from tierscope.dashboard import gate, ingester
-from tierscope.queries import api, simulate
+from tierscope.queries import api, scenario
 from tierscope.queries.config import PriceBook, Routing, load_price_book, load_routing
 from tierscope.settings import settings
 
@@ -120,7 +120,7 @@ def _cached(query: str, *arguments: object) -> pl.DataFrame:
 def _whatif(db: Database, version: int, scenarios: tuple[tuple[str, str], ...], scope: Scope) -> pl.DataFrame:
     scenario_maps, reader = {name: Routing.model_validate_json(text) for name, text in scenarios}, cursor()
     with gate.reading():
-        return simulate.whatif(reader, scenario_maps, scope)
+        return scenario.whatif(reader, scenario_maps, scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=500)
@@ -134,7 +134,7 @@ def _comparison(db: Database, version: int, scope: Scope) -> api.Comparison | No
 def _projection(db: Database, version: int, routing_json: str, scope: Scope) -> pl.DataFrame:
     reader = cursor()
     with gate.reading():
-        return simulate.monthly_projection(
+        return scenario.monthly_projection(
             reader, Routing.model_validate_json(routing_json), api.profiling_recommendation(reader), scope
         )
 
@@ -264,12 +264,12 @@ def profiling_recommendation() -> pl.DataFrame:
 
 
 def monthly_projection(scope: Scope) -> pl.DataFrame:
-    """The profiling maps' monthly cost on the traffic in scope (simulate.monthly_projection), on the one basis."""
+    """The profiling maps' monthly cost on the traffic in scope (scenario.monthly_projection), on the one basis."""
     return _projection(database(), data_version(), routing().model_dump_json(), scope)
 
 
 def whatif(scenarios: Mapping[str, Routing], scope: Scope) -> pl.DataFrame:
-    """simulate.whatif for these scenarios, cached on each scenario's JSON (a stable serialisation of the map)."""
+    """scenario.whatif for these scenarios, cached on each scenario's JSON (a stable serialisation of the map)."""
     serialised = tuple((name, routing.model_dump_json()) for name, routing in scenarios.items())
     return _whatif(database(), data_version(), serialised, scope)
 

@@ -524,7 +524,7 @@ def savings_by_task(by_task: pl.DataFrame, tier_order: Sequence[str]) -> go.Figu
     """Horizontal bars of what one scenario's edits save per task type against the current map (negative: it costs
     more), largest saving on top, each bar in the colour of the tier the scenario routes the task type to, on a
     symmetric axis around $0 (:func:`savings_axis_extent`). ``by_task``: the rows of one scenario of
-    simulate.whatif()."""
+    scenario.whatif()."""
     rows = by_task.with_columns(pl.col("map_savings_usd").fill_null(0).alias("bar_usd")).sort(
         "bar_usd", "task_type", descending=[False, True]
     )
@@ -570,7 +570,7 @@ def savings_by_task(by_task: pl.DataFrame, tier_order: Sequence[str]) -> go.Figu
 
 def scenario_comparison(totals: pl.DataFrame) -> go.Figure:
     """Horizontal bars of each scenario's cost per 30-day month against the current map's (dashed line), each
-    labelled with what its edits save per month; first scenario on top. ``totals``: simulate.summarize() rows."""
+    labelled with what its edits save per month; first scenario on top. ``totals``: scenario.summarize() rows."""
     labels = [
         f"{money(monthly)} · saves {money(saved)} ({percent(share)})  "
         for monthly, saved, share in totals.select(
@@ -663,7 +663,7 @@ PROJECTION_MAPS = {"all_frontier": "all on the top tier", "current": "current ma
 def cost_projection(projection: pl.DataFrame, tier_order: Sequence[str]) -> go.Figure:
     """Horizontal bars of the projected cost per 30-day month under each map (all traffic on the top tier, the
     current map, the recommended map; top to bottom), stacked by the tier each task type goes to, with the total at
-    the end of each bar. ``projection``: simulate.monthly_projection rows."""
+    the end of each bar. ``projection``: scenario.monthly_projection rows."""
     by_map_tier = projection.group_by("map_name", "tier").agg(_priced_sum("monthly_cost_usd"))
     totals = projection.group_by("map_name").agg(_priced_sum("monthly_cost_usd"))
     maps = [name for name in PROJECTION_MAPS if name in set(totals["map_name"].to_list())]

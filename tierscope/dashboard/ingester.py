@@ -1,4 +1,4 @@
-"""The dashboard process owns the database (DESIGN §7); this module opens it as the owner and loads the spool.
+"""The dashboard process owns the database (docs/streaming.md); this module opens it as the owner and loads the spool.
 
 :func:`open_database` first claims ownership in the spool folder (``.owner-claim``, this process's id), so a
 ``tierscope watch`` holding the database hands it over within one interval, and retries while the lock is held for

@@ -20,7 +20,7 @@ from pandas.io.formats.style import Styler
 
 from tierscope.format import MISSING, count, money, percent
 
-Kind = Literal["text", "count", "money", "price", "percent", "number", "ratio", "tokens", "check"]
+Kind = Literal["text", "count", "money", "price", "percent", "number", "ratio", "tokens", "check", "time", "list"]
 Width = Literal["small", "medium", "large"] | int | None
 # The browser's number formats (Streamlit NumberColumn), one per kind; step fixes the decimals a percentage shows.
 NUMBER_FORMATS: dict[str, tuple[str, float | None]] = {
@@ -42,6 +42,7 @@ TEXT_FORMATS: dict[str, Callable[[Any], str]] = {
     "ratio": lambda value: MISSING if value is None else f"{value:,.2f}",
     "tokens": count,
 }
+TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"  # times are UTC; labels say so
 HIGHLIGHT = "background-color: #FBE3D6"  # a light tint of the flag colour (Okabe-Ito vermillion)
 
 
@@ -58,6 +59,10 @@ class Column:
 def _config(name: str, column: Column, as_text: bool) -> Any:
     if column.kind == "check":
         return st.column_config.CheckboxColumn(column.label, help=column.help, width=column.width)
+    if column.kind == "time":
+        return st.column_config.DatetimeColumn(column.label, help=column.help, width=column.width, format=TIME_FORMAT)
+    if column.kind == "list":
+        return st.column_config.ListColumn(column.label, help=column.help, width=column.width)
     if column.kind == "text" or as_text:
         return st.column_config.TextColumn(
             column.label, help=column.help, width=column.width, alignment=None if column.kind == "text" else "right"

@@ -1,4 +1,4 @@
-"""Uploaded log files, ingested inside the dashboard process, which owns the database (DESIGN §7).
+"""Uploaded log files, ingested inside the dashboard process, which owns the database (docs/streaming.md).
 
 An upload is written to a temporary file and loaded through the real ingest path (:func:`ingest.load.ingest_file`,
 then :func:`queries.db.refresh_derived`) on a cursor of its own, since the ingest's temp tables live on the cursor

@@ -14,7 +14,7 @@ DuckDB's own parser calls every one of them a SELECT (403 otherwise); the result
 
 :class:`OwnerClient` is the part of a DuckDB connection the query layer reads through (``execute`` and its
 results' ``to_arrow_table`` / ``fetchall`` / ``fetchone`` / ``pl``, ``register`` / ``unregister``, ``close``),
-answered by that endpoint, so every function of ``queries.api``, ``simulate`` and ``export`` works through it
+answered by that endpoint, so every function of ``queries.api``, ``scenario`` and ``export`` works through it
 unchanged. A ``COPY (query) TO ...`` (a Parquet export) runs here, in an in-memory database, on the query's rows
 streamed from the owner: files are written by the process that asked, as they are when it owns the database.
 """

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     import polars as pl
 
     from tierscope.ingest.profiling import load_profiling
-    from tierscope.queries import api, simulate
+    from tierscope.queries import api, scenario
     from tierscope.queries.config import load_routing
     from tierscope.queries.scenario import scenario_yaml
 
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         loaded = load_profiling(con, args.path)
         pass_rates = api.profiling_pass_rates(con)
         recommendation = api.profiling_recommendation(con)
-        projection = simulate.monthly_projection(con, routing, recommendation)
+        projection = scenario.monthly_projection(con, routing, recommendation)
     finally:
         con.close()
     if args.save_scenario:
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         args.save_scenario.write_text(scenario_yaml(routing, recommended))
     monthly_by_map: dict[str, float] = {
         name: float(projection.filter(pl.col("map_name") == name)["monthly_cost_usd"].sum())
-        for name in simulate.PROFILING_MAPS
+        for name in scenario.PROFILING_MAPS
     }
     if args.json:
         print_json(
@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
     print_table(recommendation.to_dicts(), RECOMMENDATION_COLUMNS)
     echo()
     echo(
-        f"monthly cost per {simulate.MONTH} ({simulate.MONTHLY_BASIS}): "
-        + ", ".join(f"{name.replace('_', ' ')} {money(monthly_by_map[name])}" for name in simulate.PROFILING_MAPS)
+        f"monthly cost per {scenario.MONTH} ({scenario.MONTHLY_BASIS}): "
+        + ", ".join(f"{name.replace('_', ' ')} {money(monthly_by_map[name])}" for name in scenario.PROFILING_MAPS)
     )
     if args.save_scenario:
         echo(f"recommended map written to {args.save_scenario} (use it with tierscope whatif --tier-map)")

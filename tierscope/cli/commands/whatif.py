@@ -86,7 +86,7 @@ def scenario_names(paths: Sequence[Path]) -> list[str]:
 
 def scenarios_payload(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Per scenario: the contract's totals and its rows per task type."""
-    from tierscope.queries import simulate
+    from tierscope.queries import scenario
     from tierscope.queries.config import load_routing
 
     within = scope(args)
@@ -95,7 +95,7 @@ def scenarios_payload(args: argparse.Namespace) -> list[dict[str, Any]]:
     }
     con = open_database(args, must_exist=True)
     try:
-        by_task = simulate.whatif(con, scenarios, within)
+        by_task = scenario.whatif(con, scenarios, within)
     finally:
         con.close()
     rows = by_task.to_dicts()
@@ -105,12 +105,12 @@ def scenarios_payload(args: argparse.Namespace) -> list[dict[str, Any]]:
             **{key: total[key] for key in TOTAL_KEYS},
             "by_task": [{key: row[key] for key in TASK_KEYS} for row in rows if row["scenario"] == total["scenario"]],
         }
-        for total in simulate.summarize(by_task).iter_rows(named=True)
+        for total in scenario.summarize(by_task).iter_rows(named=True)
     ]
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierscope.queries.simulate import MONTH, MONTHLY_BASIS
+    from tierscope.queries.scenario import MONTH, MONTHLY_BASIS
 
     payload = scenarios_payload(args)
     if args.json:

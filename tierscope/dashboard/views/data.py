@@ -2,6 +2,7 @@
 no served model, reported vs computed cost), and the price book and routing map in force."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -9,15 +10,13 @@ import polars as pl
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from tierscope.dashboard import cache, filters
+from tierscope.dashboard import cache, filters, tables
+from tierscope.dashboard.tables import Column
 from tierscope.dashboard.uploads import UPLOAD_TYPES, ingest_upload
 from tierscope.format import count, drift_rule, money
+from tierscope.queries.api import Scope
 
 RESULTS_KEY = "_tierscope_upload_results"
-MONEY = "dollar"
-PRICE = "$%.4f"
-LOCALIZED = "localized"
-TIME = "YYYY-MM-DD HH:mm:ss"
 
 
 COUNTS = ("rows_read", "loaded", "duplicates", "quarantined")
@@ -28,6 +27,41 @@ UPLOAD_SCHEMA = {
     "skipped": pl.Int64,
     "seconds": pl.Float64,
     "error": pl.String,
+}
+
+
+UPLOADED_CLEANLY = {
+    "file": Column("file"),
+    "format": Column("format"),
+    "rows_read": Column("rows read", "count"),
+    "loaded": Column("loaded", "count"),
+    "duplicates": Column("duplicates", "count"),
+    "quarantined": Column("quarantined", "count"),
+    "skipped": Column("skipped", "count", "Records that are not model calls (a tool span, say)"),
+    "seconds": Column("seconds", "number"),
+}
+UPLOADED = {**UPLOADED_CLEANLY, "error": Column("not loaded because")}
+PRICES = {
+    "model": Column("model"),
+    "provider": Column("provider"),
+    "tier": Column("tier"),
+    "context_window": Column("window", "count", "Context window"),
+    "variant": Column("variant"),
+    "effective": Column("in effect"),
+    "input_usd_per_1m_tokens": Column("input", "price"),
+    "output_usd_per_1m_tokens": Column("output", "price"),
+    "cached_input_usd_per_1m_tokens": Column("cached input", "price"),
+    "cache_write_usd_per_1m_tokens": Column("cache write", "price"),
+    "reasoning_usd_per_1m_tokens": Column("reasoning", "price"),
+}
+TASK_PROFILES = {
+    "task_type": Column("task type"),
+    "tier": Column("default tier"),
+    "baseline_escalation_rate": Column("baseline escalation", "percent"),
+    "blast_radius": Column("blast radius"),
+    "expected_output_tokens": Column("expected output tokens", "count"),
+    "quality_gate": Column("quality gate"),
+    "requests_per_day": Column("requests / day", "count"),
 }
 
 
@@ -42,23 +76,8 @@ def loaded_files_table(outcomes: list[dict[str, object]]) -> None:
     new_calls.metric("Loaded", count(totals["loaded"]), border=True)
     duplicates.metric("Duplicates", count(totals["duplicates"]), border=True)
     quarantined.metric("Quarantined", count(totals["quarantined"]), border=True)
-    st.dataframe(
-        frame if frame["error"].null_count() < frame.height else frame.drop("error"),
-        hide_index=True,
-        column_config={
-            "file": "file",
-            "format": "format",
-            "rows_read": st.column_config.NumberColumn("rows read", format=LOCALIZED),
-            "loaded": st.column_config.NumberColumn("loaded", format=LOCALIZED),
-            "duplicates": st.column_config.NumberColumn("duplicates", format=LOCALIZED),
-            "quarantined": st.column_config.NumberColumn("quarantined", format=LOCALIZED),
-            "skipped": st.column_config.NumberColumn(
-                "skipped", format=LOCALIZED, help="Records that are not model calls (a tool span, say)"
-            ),
-            "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
-            "error": "not loaded because",
-        },
-    )
+    columns = UPLOADED if frame["error"].null_count() < frame.height else UPLOADED_CLEANLY
+    tables.show(frame, columns)
 
 
 def show_progress(bar: DeltaGenerator) -> Callable[[float], None]:
@@ -145,35 +164,155 @@ history, quarantined, unpriced, unattributed, unknown_tasks, reconciliation, pri
     ]
 )
 
+NO_CALLS = "No calls loaded yet."
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A tab of this page that lists what the calls in the view have that needs attention: the mart it reads, the
+    sentence when there is nothing, the caption above the rows (it may sum them) and the columns shown."""
+
+    read: Callable[[Scope], pl.DataFrame]
+    nothing: str
+    caption: Callable[[pl.DataFrame], str]
+    columns: dict[str, Column]
+
+
+def show_listing(listing: Listing) -> pl.DataFrame | None:
+    """The listing in the current tab: its rows under their caption, or why there are none (None then)."""
+    if scope is None:
+        st.write(NO_CALLS)
+        return None
+    frame = listing.read(scope)
+    if frame.is_empty():
+        st.write(listing.nothing)
+        return None
+    st.caption(listing.caption(frame))
+    tables.show(frame, listing.columns)
+    return frame
+
+
+def reconciliation_caption(summary: pl.DataFrame) -> str:
+    reported, computed = summary.select(pl.sum("reported_cost_usd", "computed_cost_usd")).row(0)
+    return (
+        f"Calls whose source reported a cost: reported {money(reported)} against {money(computed)} from the price "
+        f"book (difference {money(reported - computed)}). A call disagrees when the two differ by more than 1%: a "
+        "wrong price, or a missing batch / cache price, shows up here."
+    )
+
+
+FIRST_LAST = {
+    "first_started_at": Column("first seen (UTC)", "time"),
+    "last_started_at": Column("last seen (UTC)", "time"),
+}
+UNPRICED = Listing(
+    cache.unpriced_models,
+    "Every call in this view has a price.",
+    lambda _: (
+        "Calls these models answered are left out of every spend figure (never counted as $0). Add the model, "
+        "or a name it is known by, to prices.yaml to price them."
+    ),
+    {
+        "model_name": Column("model as logged"),
+        "reason": Column("why unpriced"),
+        "calls": Column("calls", "count"),
+        "task_types": Column("task types", "count"),
+        "input_tokens": Column("tokens in", "count"),
+        "output_tokens": Column("tokens out", "count"),
+        **FIRST_LAST,
+    },
+)
+UNATTRIBUTED = Listing(
+    cache.unattributed_calls,
+    "Every call in this view names the model that served it.",
+    lambda _: (
+        "Calls whose log names no served model: kept, priced by the requested model, and counted as "
+        "unattributed (their served tier is untiered)."
+    ),
+    {
+        "requested_model": Column("requested model"),
+        "task_type": Column("task type"),
+        "calls": Column("calls", "count"),
+        "cost_usd": Column("cost", "money"),
+        "unpriced_calls": Column("unpriced calls", "count"),
+        **FIRST_LAST,
+        "sources": Column("source files", width=220),
+    },
+)
+UNKNOWN_TASKS = Listing(
+    cache.unknown_task_hints,
+    "No call in this view has task type unknown, or none carries a tag or attribute a rule could read.",
+    lambda _: (
+        "Calls whose task type no task_type_from rule of routing.yaml found. Each row is a rule that would "
+        "catch some of them: add its line under task_type_from."
+    ),
+    {
+        "rule_yaml": Column("rule to add"),
+        "calls": Column("calls it would reach", "count"),
+        "share_of_unknown_calls": Column("share of unknown", "percent"),
+        "example_values": Column("example values", "list", width=180),
+        "sources": Column("source files", width=300),
+    },
+)
+RECONCILIATION = Listing(
+    cache.reconciliation_summary,
+    "No call in this view carries a cost reported by its source.",
+    reconciliation_caption,
+    {
+        "model": Column("model"),
+        "price_variant": Column("price variant"),
+        "calls_with_reported_cost": Column("calls", "count"),
+        "reported_cost_usd": Column("reported", "price"),
+        "computed_cost_usd": Column("computed", "price"),
+        "disagreeing_calls": Column("disagreeing calls", "count"),
+        "unpriced_calls": Column("unpriced calls", "count"),
+        "unpriced_reported_cost_usd": Column("reported, unpriced", "price"),
+        "difference_usd": Column("difference", "price"),
+        "relative_difference": Column("relative", "percent"),
+    },
+)
+DISAGREEING = {
+    "started_at": Column("started (UTC)", "time"),
+    "request_id": Column("request id"),
+    "task_type": Column("task type"),
+    "served_model": Column("served model"),
+    "priced_model": Column("priced as"),
+    "price_variant": Column("price variant"),
+    "input_tokens": Column("tokens in", "count"),
+    "output_tokens": Column("tokens out", "count"),
+    "reported_cost_usd": Column("reported", "price"),
+    "computed_cost_usd": Column("computed", "price"),
+    "difference_usd": Column("difference", "price"),
+    "relative_difference": Column("relative", "percent"),
+}
+HISTORY = {
+    "ingest_id": Column("ingest", "text", width="small"),
+    # a path can be long: the column keeps to its width (the full path shows on hover)
+    "source": Column("source", width=330),
+    "source_format": Column("format"),
+    "finished_at": Column("loaded (UTC)", "time"),
+    "rows_read": Column("rows read", "count"),
+    "loaded": Column("loaded", "count"),
+    "duplicates": Column("duplicates", "count"),
+    "quarantined": Column("quarantined", "count"),
+}
+QUARANTINE = {
+    "source": Column("source"),
+    "source_line": Column("line", "text"),
+    "reason": Column("reason", width="large"),
+    "known_fields": Column("known fields", width="large"),
+    "byte_offset": Column("byte offset", "text"),
+    "byte_length": Column("bytes", "count"),
+    "record_sha256": Column("sha256 of the record"),
+    "quarantined_at": Column("quarantined (UTC)", "time"),
+}
+
 with history:
     ingests = cache.ingest_history()
     if ingests.is_empty():
         st.write("Nothing loaded yet.")
     else:
-        st.dataframe(
-            ingests.select(
-                "ingest_id",
-                "source",
-                "source_format",
-                "finished_at",
-                "rows_read",
-                "loaded",
-                "duplicates",
-                "quarantined",
-            ),
-            hide_index=True,
-            column_config={
-                "ingest_id": st.column_config.NumberColumn("ingest", format="%d", width="small"),
-                # a path can be long: the column keeps to its width (the full path shows on hover)
-                "source": st.column_config.TextColumn("source", width=330),
-                "source_format": "format",
-                "finished_at": st.column_config.DatetimeColumn("loaded (UTC)", format=TIME),
-                "rows_read": st.column_config.NumberColumn("rows read", format=LOCALIZED),
-                "loaded": st.column_config.NumberColumn("loaded", format=LOCALIZED),
-                "duplicates": st.column_config.NumberColumn("duplicates", format=LOCALIZED),
-                "quarantined": st.column_config.NumberColumn("quarantined", format=LOCALIZED),
-            },
-        )
+        tables.show(ingests, HISTORY)
 
 with quarantined:
     rejected = cache.quarantine()
@@ -185,154 +324,25 @@ with quarantined:
             "never kept (it may carry prompts): its line, byte offset and length, and the sha256 of its bytes find it "
             "in the file; its known fields say what was read."
         )
-        st.dataframe(
-            rejected.select(
-                "source",
-                "source_line",
-                "reason",
-                "known_fields",
-                "byte_offset",
-                "byte_length",
-                "record_sha256",
-                "quarantined_at",
-            ),
-            hide_index=True,
-            column_config={
-                "source_line": st.column_config.NumberColumn("line", format="%d"),
-                "reason": st.column_config.TextColumn("reason", width="large"),
-                "known_fields": st.column_config.TextColumn("known fields", width="large"),
-                "byte_offset": st.column_config.NumberColumn("byte offset", format="%d"),
-                "byte_length": st.column_config.NumberColumn("bytes", format="%d"),
-                "record_sha256": st.column_config.TextColumn("sha256 of the record"),
-                "quarantined_at": st.column_config.DatetimeColumn("quarantined (UTC)", format=TIME),
-            },
-        )
+        tables.show(rejected, QUARANTINE)
         labels = [f"{source}:{line}" for source, line in rejected.select("source", "source_line").iter_rows()]
         picked = st.selectbox("Known fields of", range(rejected.height), format_func=labels.__getitem__)
         st.text(f"Reason: {rejected['reason'][picked]}")
         st.code(rejected["known_fields"][picked] or "{}", language="json", wrap_lines=True)
 
 with unpriced:
-    if scope is None:
-        st.write("No calls loaded yet.")
-    else:
-        models = cache.unpriced_models(scope)
-        if models.is_empty():
-            st.write("Every call in this view has a price.")
-        else:
-            st.caption(
-                "Calls these models answered are left out of every spend figure (never counted as $0). "
-                "Add the model, or a name it is known by, to prices.yaml to price them."
-            )
-            st.dataframe(
-                models,
-                hide_index=True,
-                column_config={
-                    "model_name": "model as logged",
-                    "calls": st.column_config.NumberColumn("calls", format=LOCALIZED),
-                    "task_types": st.column_config.NumberColumn("task types", format=LOCALIZED),
-                    "input_tokens": st.column_config.NumberColumn("tokens in", format=LOCALIZED),
-                    "output_tokens": st.column_config.NumberColumn("tokens out", format=LOCALIZED),
-                    "first_started_at": st.column_config.DatetimeColumn("first seen (UTC)", format=TIME),
-                    "last_started_at": st.column_config.DatetimeColumn("last seen (UTC)", format=TIME),
-                },
-            )
+    show_listing(UNPRICED)
 
 with unknown_tasks:
-    if scope is None:
-        st.write("No calls loaded yet.")
-    else:
-        hints = cache.unknown_task_hints(scope)
-        if hints.is_empty():
-            st.write(
-                "No call in this view has task type unknown, or none carries a tag or attribute a rule could read."
-            )
-        else:
-            st.caption(
-                "Calls whose task type no task_type_from rule of routing.yaml found. Each row is a rule that would "
-                "catch some of them: add its line under task_type_from."
-            )
-            st.dataframe(
-                hints.select("rule_yaml", "calls", "share_of_unknown_calls", "example_values", "sources"),
-                hide_index=True,
-                column_config={
-                    "rule_yaml": "rule to add",
-                    "calls": st.column_config.NumberColumn("calls it would reach", format=LOCALIZED),
-                    "share_of_unknown_calls": st.column_config.NumberColumn(
-                        "share of unknown", format="percent", step=0.001
-                    ),
-                    "example_values": st.column_config.ListColumn("example values", width=180),
-                    "sources": st.column_config.TextColumn("source files", width=300),
-                },
-            )
+    show_listing(UNKNOWN_TASKS)
 
 with unattributed:
-    if scope is None:
-        st.write("No calls loaded yet.")
-    else:
-        calls = cache.unattributed_calls(scope)
-        if calls.is_empty():
-            st.write("Every call in this view names the model that served it.")
-        else:
-            st.caption(
-                "Calls whose log names no served model: kept, priced by the requested model, and counted as "
-                "unattributed (their served tier is untiered)."
-            )
-            st.dataframe(
-                calls,
-                hide_index=True,
-                column_config={
-                    "requested_model": "requested model",
-                    "task_type": "task type",
-                    "calls": st.column_config.NumberColumn("calls", format=LOCALIZED),
-                    "cost_usd": st.column_config.NumberColumn("cost", format=MONEY),
-                    "unpriced_calls": st.column_config.NumberColumn("unpriced calls", format=LOCALIZED),
-                    "first_started_at": st.column_config.DatetimeColumn("first seen (UTC)", format=TIME),
-                    "last_started_at": st.column_config.DatetimeColumn("last seen (UTC)", format=TIME),
-                    "sources": st.column_config.TextColumn("source files", width=220),
-                },
-            )
+    show_listing(UNATTRIBUTED)
 
 with reconciliation:
-    if scope is None:
-        st.write("No calls loaded yet.")
-    else:
-        summary = cache.reconciliation_summary(scope)
-        if summary.is_empty():
-            st.write("No call in this view carries a cost reported by its source.")
-        else:
-            reported, computed = summary.select(pl.sum("reported_cost_usd", "computed_cost_usd")).row(0)
-            st.caption(
-                f"Calls whose source reported a cost: reported {money(reported)} against {money(computed)} from "
-                f"the price book (difference {money(reported - computed)}). A call disagrees when the two differ "
-                "by more than 1%: a wrong price, or a missing batch / cache price, shows up here."
-            )
-            st.dataframe(
-                summary,
-                hide_index=True,
-                column_config={
-                    "calls_with_reported_cost": st.column_config.NumberColumn("calls", format=LOCALIZED),
-                    "reported_cost_usd": st.column_config.NumberColumn("reported", format=PRICE),
-                    "computed_cost_usd": st.column_config.NumberColumn("computed", format=PRICE),
-                    "disagreeing_calls": st.column_config.NumberColumn("disagreeing calls", format=LOCALIZED),
-                    "unpriced_calls": st.column_config.NumberColumn("unpriced calls", format=LOCALIZED),
-                    "unpriced_reported_cost_usd": st.column_config.NumberColumn("reported, unpriced", format=PRICE),
-                    "difference_usd": st.column_config.NumberColumn("difference", format=PRICE),
-                    "relative_difference": st.column_config.NumberColumn("relative", format="percent"),
-                },
-            )
-            with st.expander("Disagreeing calls, largest difference first"):
-                st.dataframe(
-                    cache.cost_reconciliation(scope).head(1000),
-                    hide_index=True,
-                    column_config={
-                        "started_at": st.column_config.DatetimeColumn("started (UTC)", format=TIME),
-                        "reported_cost_usd": st.column_config.NumberColumn("reported", format="$%.6f"),
-                        "computed_cost_usd": st.column_config.NumberColumn("computed", format="$%.6f"),
-                        "difference_usd": st.column_config.NumberColumn("difference", format="$%.6f"),
-                        "relative_difference": st.column_config.NumberColumn("relative", format="percent"),
-                    },
-                )
+    if show_listing(RECONCILIATION) is not None and scope is not None:
+        with st.expander("Disagreeing calls, largest difference first"):
+            tables.show(cache.cost_reconciliation(scope).head(1000), DISAGREEING)
 
 with prices:
     database = cache.database()
@@ -353,27 +363,7 @@ with prices:
         .otherwise(pl.col("price_variant"))
         .alias("variant"),
     )
-    st.dataframe(
-        (book if show_variants else book.filter(pl.col("price_variant") == "standard")).select(
-            "model",
-            "provider",
-            "tier",
-            "context_window",
-            "variant",
-            "effective",
-            *(column for column in book.columns if column.endswith("_usd_per_1m_tokens")),
-        ),
-        hide_index=True,
-        column_config={
-            "context_window": st.column_config.NumberColumn("window", format=LOCALIZED, help="Context window"),
-            "effective": "in effect",
-            "input_usd_per_1m_tokens": st.column_config.NumberColumn("input", format=PRICE),
-            "output_usd_per_1m_tokens": st.column_config.NumberColumn("output", format=PRICE),
-            "cached_input_usd_per_1m_tokens": st.column_config.NumberColumn("cached input", format=PRICE),
-            "cache_write_usd_per_1m_tokens": st.column_config.NumberColumn("cache write", format=PRICE),
-            "reasoning_usd_per_1m_tokens": st.column_config.NumberColumn("reasoning", format=PRICE),
-        },
-    )
+    tables.show(book if show_variants else book.filter(pl.col("price_variant") == "standard"), PRICES)
     with st.expander("prices.yaml"):
         st.code(Path(database.prices_path).read_text(encoding="utf-8"), language="yaml")
 
@@ -393,22 +383,8 @@ with routing:
         ),
         hide_index=True,
     )
-    st.dataframe(
-        pl.DataFrame(
-            [{"task_type": task_type, **profile.model_dump()} for task_type, profile in routing_map.tasks.items()],
-            infer_schema_length=None,
-        ),
-        hide_index=True,
-        column_config={
-            "task_type": "task type",
-            "tier": "default tier",
-            "baseline_escalation_rate": st.column_config.NumberColumn("baseline escalation", format="percent"),
-            "blast_radius": "blast radius",
-            "expected_output_tokens": st.column_config.NumberColumn("expected output tokens", format=LOCALIZED),
-            "quality_gate": "quality gate",
-            "requests_per_day": st.column_config.NumberColumn("requests / day", format=LOCALIZED),
-        },
-    )
+    profiles = [{"task_type": task_type, **profile.model_dump()} for task_type, profile in routing_map.tasks.items()]
+    tables.show(pl.DataFrame(profiles, infer_schema_length=None), TASK_PROFILES)
     rule = routing_map.drift
     st.markdown(
         f"Task types not listed use **{routing_map.default_tier}**. Context guard: a call is not sent to a model "

@@ -9,7 +9,7 @@ import streamlit as st
 
 from tierscope.dashboard import cache, charts, filters, live
 from tierscope.format import change, count, difference, money, percent, points
-from tierscope.queries import simulate
+from tierscope.queries import scenario
 from tierscope.queries.api import Comparison, Scope
 
 DeltaColor = Literal["inverse", "off"]
@@ -36,12 +36,12 @@ def recommended_saving(scope: Scope) -> dict[str, Any] | None:
     recommendation = cache.profiling_recommendation()
     if recommendation.filter(pl.col("recommended_tier") != pl.col("current_tier")).is_empty():
         return None
-    recommended = simulate.profiling_maps(cache.routing(), recommendation)["recommended"]
+    recommended = scenario.profiling_maps(cache.routing(), recommendation)["recommended"]
     by_task = cache.whatif({"recommended": recommended}, scope).filter(pl.col("map_savings_usd") > 0)
     if by_task.is_empty():
         return None
     top: dict[str, Any] = by_task.sort("map_savings_usd", descending=True).row(0, named=True)
-    top["monthly_map_savings_usd"] = simulate.per_month(top["map_savings_usd"], top["period_days"])
+    top["monthly_map_savings_usd"] = scenario.per_month(top["map_savings_usd"], top["period_days"])
     return top
 
 
@@ -54,7 +54,7 @@ def savings_card(scope: Scope) -> None:
         with st.container(border=True):
             st.metric(
                 f"{recommended['task_type']}: {recommended['baseline_tier']} → {recommended['scenario_tier']}, "
-                f"per {simulate.MONTH}",
+                f"per {scenario.MONTH}",
                 money(recommended["monthly_map_savings_usd"]),
             )
             st.markdown(
@@ -63,7 +63,7 @@ def savings_card(scope: Scope) -> None:
                 f"{money(recommended['current_map_cost_usd'])} for the {count(recommended['requests'])} requests "
                 f"in view, expected escalations ({count(recommended['expected_escalations'])}) included."
             )
-            st.caption(f"Per {simulate.MONTH}: {simulate.MONTHLY_BASIS}, as on the What-if and Profiling pages.")
+            st.caption(f"Per {scenario.MONTH}: {scenario.MONTHLY_BASIS}, as on the What-if and Profiling pages.")
             st.page_link("views/profiling.py", label="The recommendation on Profiling", icon=":material/science:")
         return
     st.subheader("Largest savings: spend above default tiers")

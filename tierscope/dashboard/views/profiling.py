@@ -6,12 +6,12 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, filters, scenarios, tables
+from tierscope.dashboard import cache, charts, filters, session, tables
 from tierscope.dashboard.tables import Column
 from tierscope.dashboard.uploads import PROFILING_TYPES, load_profiling_upload
 from tierscope.errors import UserError
 from tierscope.format import change, money
-from tierscope.queries import simulate
+from tierscope.queries import scenario
 from tierscope.queries.scenario import with_task_tiers
 
 LOADED_KEY = "_tierscope_profiling_load"
@@ -35,7 +35,7 @@ RECOMMENDATION_COLUMNS = {
 }
 # the profiling maps as short column labels
 MAP_LABELS = {"current": "current", "recommended": "recommended", "all_frontier": "all top tier"}
-BASIS = f"Per {simulate.MONTH}: {simulate.MONTHLY_BASIS}"
+BASIS = f"Per {scenario.MONTH}: {scenario.MONTHLY_BASIS}"
 
 
 def with_interval(rates: pl.DataFrame) -> pl.DataFrame:
@@ -151,7 +151,7 @@ name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
 name = name_column.text_input("Scenario name", key="profiling_scenario_name", placeholder="recommended").strip()
 if button_column.button("Save as scenario", key="profiling_save", icon=":material/bookmark_add:", width="stretch"):
     recommended = dict(recommendation.select("task_type", "recommended_tier").rows())
-    scenarios.save(name or "recommended", with_task_tiers(routing, recommended))
+    session.save(name or "recommended", with_task_tiers(routing, recommended))
     st.success(
         f"Saved as **{name or 'recommended'}**: compare it with other scenarios, or export it, on the What-if page.",
         icon=":material/bookmark_added:",
@@ -176,7 +176,7 @@ st.caption(
 monthly = dict(projection.group_by("map_name").agg(pl.col("monthly_cost_usd").sum()).iter_rows())
 for column, (map_name, label) in zip(st.columns(3), charts.PROJECTION_MAPS.items(), strict=True):
     column.metric(
-        f"Per {simulate.MONTH}, {label}",
+        f"Per {scenario.MONTH}, {label}",
         money(monthly.get(map_name)),
         change(monthly.get(map_name), monthly.get("current")) if map_name != "current" else None,
         delta_color="inverse",

@@ -5,10 +5,10 @@ as a routing.yaml, a diff against the current one, or a LiteLLM proxy config."""
 import polars as pl
 import streamlit as st
 
-from tierscope.dashboard import cache, charts, filters, scenarios, tables
+from tierscope.dashboard import cache, charts, filters, session, tables
 from tierscope.dashboard.tables import Column
 from tierscope.format import count, money, percent
-from tierscope.queries import simulate
+from tierscope.queries import scenario
 from tierscope.queries.api import Scope
 from tierscope.queries.config import Routing
 from tierscope.queries.scenario import litellm_config, routing_diff, routing_yaml
@@ -16,8 +16,8 @@ from tierscope.queries.scenario import litellm_config, routing_diff, routing_yam
 EDITED = "edited map"
 TASKS_KEY, TIERS_KEY = "whatif_task_tiers", "whatif_tier_models"
 PROFILING_PAGE = "views/profiling.py"
-MONTH = simulate.MONTH
-BASIS = f"Per {MONTH}: {simulate.MONTHLY_BASIS}, the same basis as the CLI, the Profiling page and the Overview."
+MONTH = scenario.MONTH
+BASIS = f"Per {MONTH}: {scenario.MONTHLY_BASIS}, the same basis as the CLI, the Profiling page and the Overview."
 TASK_COLUMNS = {
     "task_type": Column("task type"),
     "requests": Column("requests", "count", "Logical requests (traces)"),
@@ -56,7 +56,7 @@ def with_moves(by_task: pl.DataFrame) -> pl.DataFrame:
 def show_results(by_task: pl.DataFrame, tiers: list[str]) -> None:
     """One scenario against the current map: what its edits save (exactly 0 unedited), apart from the repricing of
     what was served that the current map itself makes; per month on the one basis; its counters; per task type."""
-    total = simulate.summarize(by_task).row(0, named=True)
+    total = scenario.summarize(by_task).row(0, named=True)
     days = count(total["period_days"], "day with traffic")
     savings, monthly, scenario_cost, repricing = st.columns(4)
     savings.metric(
@@ -152,7 +152,7 @@ def show_comparison(saved: dict[str, Routing], scope: Scope) -> None:
     if not chosen:
         return
     compared = cache.whatif({name: saved[name] for name in chosen}, scope)
-    totals = simulate.summarize(compared)
+    totals = scenario.summarize(compared)
     st.plotly_chart(charts.scenario_comparison(totals), theme=None, config=charts.PLOTLY_CONFIG)
     tables.show(totals, TOTAL_COLUMNS)
     st.caption(BASIS)
@@ -179,7 +179,7 @@ def show_exports(current: Routing, exportable: dict[str, Routing]) -> None:
         return
     name = st.selectbox("Scenario to export", list(exportable), key="whatif_export") or next(iter(exportable))
     routing = exportable[name]
-    stem = scenarios.file_stem(name)
+    stem = scenario.file_stem(name)
     diff = routing_diff(current, routing, stem)
     as_yaml, as_diff, as_litellm = st.columns(3)
     as_yaml.download_button(
@@ -231,7 +231,7 @@ st.subheader("Scenario: the current map, edited")
 tasks_side, tiers_side = st.columns([5, 6])
 with tasks_side:
     task_tiers = st.data_editor(
-        scenarios.task_tier_table(current, seen),
+        scenario.task_tier_table(current, seen),
         key=TASKS_KEY,
         hide_index=True,
         disabled=["task_type", "is_in_routing", "current_tier"],
@@ -250,7 +250,7 @@ with tasks_side:
     )
 with tiers_side:
     tier_models = st.data_editor(
-        scenarios.tier_model_table(current),
+        scenario.tier_model_table(current),
         key=TIERS_KEY,
         hide_index=True,
         disabled=["tier"],
@@ -278,7 +278,7 @@ st.caption(
     "scenario to keep it."
 )
 
-edited = scenarios.edited_routing(current, pl.DataFrame(task_tiers), pl.DataFrame(tier_models))
+edited = scenario.edited_routing(current, pl.DataFrame(task_tiers), pl.DataFrame(tier_models))
 if edited.routing is None:
     st.error(
         "**The edited map is not a valid routing map**, so it is not simulated:\n"
@@ -298,17 +298,17 @@ else:
     show_results(by_task, tiers)
 
     st.subheader("Save this scenario")
-    saved = scenarios.saved()
+    saved = session.saved()
     default_name = f"scenario {len(saved) + 1}"
     name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
     name = name_column.text_input("Name", key="whatif_scenario_name", placeholder=default_name).strip()
     if button_column.button("Save scenario", key="whatif_save", icon=":material/bookmark_add:", width="stretch"):
-        scenarios.save(name or default_name, edited.routing)
+        session.save(name or default_name, edited.routing)
         st.success(f"Saved as **{name or default_name}**.", icon=":material/bookmark_added:")
 
 st.header("Compare saved scenarios")
-show_comparison(scenarios.saved(), scope)
+show_comparison(session.saved(), scope)
 
 st.header("Export")
-exportable = ({EDITED: edited.routing} if edited.routing is not None else {}) | scenarios.saved()
+exportable = ({EDITED: edited.routing} if edited.routing is not None else {}) | session.saved()
 show_exports(current, exportable)

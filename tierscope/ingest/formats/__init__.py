@@ -1,6 +1,6 @@
 """Log-format readers behind one small protocol.
 
-A reader turns one file into the temp table (or view) ``ingest_stage``: the canonical fields of DESIGN §3 as text
+A reader turns one file into the temp table (or view) ``ingest_stage``: the canonical fields (docs/formats.md) as text
 (absent fields NULL), plus ``source_line`` (the record number), ``record_element`` (a record's place within an API
 page, else NULL), ``is_malformed`` and ``reader_reason``. No reader keeps a record's text. Typing, validation, dedup
 and loading are shared (ingest/load.py, queries/sql/ingest/).
