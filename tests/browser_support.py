@@ -65,6 +65,15 @@ PAGES = [
         ["Pass rate per task type and tier", "Recommended tier per task type", "Save as scenario", "Monthly cost"],
     ),
     ("audit", "Task profile audit", ["Task types with warnings", "What to look at", "The audit warns about"]),
+    (
+        "router",
+        "Router audit",
+        [
+            "Per task type and router tier",
+            "Risk: task types sent to a tier profiling does not pass",
+            "Cost by router tier",
+        ],
+    ),
     ("data", "Data", ["Upload logs", "Up to 200 MB per file", "Ingest history", "Quarantine", "Price book"]),
 ]
 BUSY = '() => !!document.querySelector(\'[data-testid="stStatusWidget"], [data-testid="stSkeleton"]\')'

@@ -212,6 +212,7 @@ def results(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, pl.DataFrame]
         "spend_anomalies": api.spend_anomalies,
         "model_performance": api.model_performance,
         "cache_savings": api.cache_savings,
+        "router_audit": api.router_audit,
         "whatif": lambda c, s: scenario.whatif(c, _scenarios(), s),  # type: ignore[arg-type]
     }
     for scope_name, scope in SCOPES.items():

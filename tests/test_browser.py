@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser_support import CHROMIUM, PAGES, WAIT_MS, chromium, open_page, serve, settle
 from tests.conftest import SAMPLE_LOGS
+from tierscope.ingest.load import ingest_paths
 from tierscope.ingest.profiling import load_profiling
 from tierscope.queries import api
 from tierscope.queries.api import Scope
@@ -39,11 +40,12 @@ TABLE_WIDTHS = """() => [...document.querySelectorAll('[data-testid="stDataFrame
 @pytest.fixture(scope="module")
 def dashboard_url(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`launch.run` (what `tierscope dashboard` calls) serving a copy of the demo-month database, with the sample
-    profiling run loaded as `tierscope demo` does."""
+    profiling run and the LiteLLM sample loaded as `tierscope demo` does."""
     database = tmp_path_factory.mktemp("browser") / "dashboard.duckdb"
     shutil.copy(sample_db_path, database)
     con = connect(database)
     load_profiling(con, SAMPLE_LOGS / "profiling_results.jsonl")
+    ingest_paths(con, [SAMPLE_LOGS / "formats" / "litellm.jsonl"])  # calls a content router decided
     con.close()
     with serve(database, SAMPLE_LOGS / "budgets.yaml") as url:
         yield url

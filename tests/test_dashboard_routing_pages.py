@@ -208,8 +208,14 @@ def test_the_exported_files_follow_the_edited_map(
     new_first = routing.tiers["tier1"][1]
     edit(app, "whatif_tier_models", {0: {"model": new_first}})
     config = yaml.safe_load(downloads(app, "LiteLLM proxy config"))
-    aliases = {entry["model_name"]: entry["litellm_params"]["model"] for entry in config["model_list"]}
+    aliases = {
+        entry["model_name"]: entry["litellm_params"]["model"]
+        for entry in config["model_list"]
+        if entry["model_name"] in routing.tiers
+    }
     assert list(aliases) == list(routing.tiers)
+    # the tag-routed deployment of tier1 (order 1) too
+    assert config["model_list"][0]["litellm_params"]["model"] == aliases["tier1"]
     assert aliases["tier1"].endswith(f"/{new_first}")
     assert aliases["tier2"].endswith(f"/{routing.tiers['tier2'][0]}")
     assert config["router_settings"]["fallbacks"] == [{"tier1": ["tier2"]}, {"tier2": ["tier3"]}]

@@ -345,7 +345,13 @@ def test_exports(config: dict[str, Path]) -> None:
     assert "   t:\n-    tier: tier2\n+    tier: tier1\n" in diff
     assert "+  new_task:\n+    tier: tier3\n" in diff
     exported = yaml.safe_load(litellm_config(cheaper, load_price_book(config["prices_path"])))
-    assert exported["model_list"] == [
+    tagged = [entry for entry in exported["model_list"] if entry["model_name"] == "tierscope"]
+    assert [(entry["litellm_params"]["order"], entry["litellm_params"]["tags"]) for entry in tagged] == [
+        (1, ["task_type:t", "task_type:u"]),
+        (2, ["task_type:t", "task_type:u", "default"]),
+        (3, ["task_type:t", "task_type:u", "task_type:new_task", "default"]),
+    ]
+    assert [entry for entry in exported["model_list"] if entry["model_name"] in ("tier1", "tier2", "tier3")] == [
         {"model_name": "tier1", "litellm_params": {"model": "openai/small", "api_key": "os.environ/OPENAI_API_KEY"}},
         {
             "model_name": "tier2",

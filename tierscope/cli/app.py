@@ -35,6 +35,7 @@ COMMANDS = (
     "export",
     "watch",
     "serve",
+    "router",
 )
 DESCRIPTION = (
     "LLM cost attribution and routing FinOps: per-task cost, tier mix, what-if routing, escalation drift, forecasts, "

@@ -40,6 +40,7 @@ page = st.navigation(
             st.Page("views/whatif.py", title="What-if", icon=":material/alt_route:"),
             st.Page("views/profiling.py", title="Profiling", icon=":material/science:"),
             st.Page("views/audit.py", title="Task profile audit", icon=":material/fact_check:"),
+            st.Page("views/router.py", title="Router audit", icon=":material/route:"),
         ],
         "Data": [
             st.Page("views/data.py", title="Data", icon=":material/database:"),

@@ -251,6 +251,10 @@ def drift_flags(scope: Scope) -> pl.DataFrame:
     return _cached("drift_flags", scope)
 
 
+def router_audit(scope: Scope) -> pl.DataFrame:
+    return _cached("router_audit", scope)
+
+
 def unpriced_models(scope: Scope) -> pl.DataFrame:
     return _cached("unpriced_models", scope)
 

@@ -921,3 +921,31 @@ def spend_bars(
     figure.update_yaxes(categoryorder="array", categoryarray=rows[label].to_list(), title=None)
     figure.update_xaxes(title="spend (USD)", tickformat=MONEY_TICKS, range=[0, largest * 1.3 or 1])
     return _layout(figure, height=max(240, 24 * rows.height + 80), legend=False)
+
+
+def router_savings(audit: pl.DataFrame) -> go.Figure:
+    """Per router tier, the saving the router claimed beside the net saving against its baseline (grouped bars).
+    ``audit``: mart_router_audit rows (already filtered)."""
+    by_tier = (
+        audit.with_columns(pl.col("router_tier").fill_null("(no tier)"))
+        .group_by("router_tier", maintain_order=True)
+        .agg(pl.col("claimed_savings_usd").sum(), pl.col("net_savings_usd").sum())
+    )
+    figure = go.Figure()
+    bars = (
+        ("claimed_savings_usd", "claimed by the router", NEUTRAL),
+        ("net_savings_usd", "net: baseline - cost", TIER_PALETTE[4]),
+    )
+    for column, name, color in bars:
+        values = by_tier[column].to_list()
+        figure.add_bar(
+            x=by_tier["router_tier"].to_list(),
+            y=values,
+            name=name,
+            marker_color=color,
+            text=_money_text(values),
+            textposition="outside",
+            hovertemplate="%{x}: %{text}<extra>" + name + "</extra>",
+        )
+    figure.update_layout(barmode="group", bargap=0.3, yaxis={"title": "USD", "tickformat": MONEY_TICKS})
+    return _layout(figure, height=320)

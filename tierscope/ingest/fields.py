@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+# A content-based router's decision for the call (LiteLLM's metadata.routing_decision and autorouter_savings;
+# docs/router.md). All NULL for a call no router decided. Fields that quote the prompt are never among them.
+ROUTER_FIELDS: tuple[str, ...] = (
+    "router_name",
+    "router_type",
+    "router_tier",
+    "routed_model",
+    "savings_baseline_model",
+    "classifier_model",
+    "classifier_cost_usd",
+    "router_escalated",
+    "router_context_escalated",
+    "router_cause",
+    "router_score",
+    "autorouter_savings_usd",
+)
+
 CANONICAL_FIELDS: tuple[str, ...] = (
     "request_id",
     "trace_id",
@@ -25,6 +42,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "team",
     "feature",
     "tags",
+    *ROUTER_FIELDS,
 )
 
 # What a reader stages: the canonical fields plus the source's attributes (a JSON object: metadata, span attributes,

@@ -16,8 +16,8 @@ import polars as pl
 
 from tierscope.queries.db import frame
 
-Dimension = Literal["task_type", "model", "tier", "day", "team", "user"]
-DIMENSIONS: tuple[Dimension, ...] = ("task_type", "model", "tier", "day", "team", "user")
+Dimension = Literal["task_type", "model", "tier", "day", "team", "user", "router_tier"]
+DIMENSIONS: tuple[Dimension, ...] = ("task_type", "model", "tier", "day", "team", "user", "router_tier")
 SCOPE_ARGS = "$start_at, $end_at, $task_types, $teams, $providers"
 
 
@@ -64,13 +64,16 @@ def task_costs(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFra
 
 
 def cost_by(con: duckdb.DuckDBPyConnection, dimension: Dimension, scope: Scope = ALL) -> pl.DataFrame:
-    """Cost grouped by one dimension (task_type, model, tier, day, team, user): dimension_value, requests, calls,
-    input_tokens, output_tokens, cost_usd (priced calls only), unpriced_calls. ``user`` reads the calls themselves
-    (:func:`cost_by_user`); the others the daily rollups."""
+    """Cost grouped by one dimension (task_type, model, tier, day, team, user, router_tier): dimension_value,
+    requests, calls, input_tokens, output_tokens, cost_usd (priced calls only), unpriced_calls. ``user`` and
+    ``router_tier`` (the tier a content-based router chose, NULL for calls without a router decision) read the calls
+    themselves; the others the daily rollups."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {', '.join(DIMENSIONS)}")
     if dimension == "user":
         return cost_by_user(con, scope)
+    if dimension == "router_tier":
+        return _mart(con, "mart_cost_by_router_tier", scope)
     return _mart(con, "mart_cost_by", scope, dimension=dimension)
 
 
@@ -78,6 +81,16 @@ def cost_by_user(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataF
     """Per user ('(none)' without one), in cost_by's shape: dimension_value, requests (distinct traces of the
     user's calls), calls, tokens, cost_usd, unpriced_calls; costliest first. Reads the calls of the scope."""
     return _mart(con, "mart_cost_by_user", scope)
+
+
+def router_audit(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:
+    """Per task type x router tier over the calls a content-based router decided (docs/router.md): calls, cost_usd
+    (with the classifier's cost), classifier_cost_usd, baseline_cost_usd (the calls' tokens at the router's savings
+    baseline model), claimed_savings_usd (what the router logged), net_savings_usd (baseline - cost),
+    unpriced_calls, escalation_rate, router_escalation_rate, served_tiers, min_pass_rate, is_risk (served on a tier
+    whose profiling pass rate is under the monitor floor), risk_calls, map_tier, risk_cost_usd and map_cost_usd
+    (those calls as routed and priced at the task type's map tier)."""
+    return _mart(con, "mart_router_audit", scope)
 
 
 def daily_cost(con: duckdb.DuckDBPyConnection, scope: Scope = ALL) -> pl.DataFrame:

@@ -112,6 +112,8 @@ SQL_LAYERS: tuple[str, ...] = (
     "marts/mart_cost_by_user.sql",
     "marts/mart_model_performance.sql",
     "marts/mart_cache_savings.sql",
+    "marts/mart_router_audit.sql",
+    "marts/mart_cost_by_router_tier.sql",
 )
 
 

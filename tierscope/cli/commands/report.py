@@ -1,4 +1,5 @@
-"""``tierscope report``: cost per task type, model, tier, day, team or user."""
+"""``tierscope report``: cost per task type, model, tier, day, team, user or router tier (the tier a content-based
+router chose; null for calls without a router decision)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ if TYPE_CHECKING:
 
     from tierscope.queries.api import Scope
 
-HELP = "cost by task type, model, tier, day, team or user"
+HELP = "cost by task type, model, tier, day, team, user or router tier"
 # queries.api.DIMENSIONS, spelled here so that parsing the options needs no query layer (a test checks they agree)
-DIMENSIONS = ("task_type", "model", "tier", "day", "team", "user")
+DIMENSIONS = ("task_type", "model", "tier", "day", "team", "user", "router_tier")
 MEASURES = ("requests", "calls", "input_tokens", "output_tokens", "cost_usd", "unpriced_calls")
 
 

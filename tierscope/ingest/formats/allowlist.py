@@ -11,7 +11,9 @@ LiteLLM StandardLoggingPayload:
 
 - scalars (text, number, boolean, null; an object or list there is dropped): ``id``, ``trace_id``, ``call_type``,
   ``status``, ``startTime``, ``endTime``, ``model``, ``model_group``, ``custom_llm_provider``, ``prompt_tokens``,
-  ``completion_tokens``, ``response_cost``, ``cache_hit``, ``end_user``, ``model_parameters.service_tier``,
+  ``completion_tokens``, ``response_cost``, ``cache_hit``, ``end_user``, ``autorouter_savings``,
+  ``model_parameters.service_tier``, the scalar facts of ``metadata.routing_decision`` the reader reads (never
+  ``signals``, ``matched_keyword``, ``escalation_keyword``, ``classifier_crux`` or ``switchyard_evidence``),
   ``metadata.user_api_key_alias`` / ``_team_alias`` / ``_team_id`` / ``_user_id`` / ``_end_user_id`` and the token
   counts of ``metadata.usage_object`` the reader reads;
 - ``request_tags``: its scalar items (a string holding a JSON list is read as that list);
@@ -129,6 +131,7 @@ LITELLM: Final[Spec] = {
             "response_cost",
             "cache_hit",
             "end_user",
+            "autorouter_savings",
         ),
         Keep.SCALAR,
     ),
@@ -148,6 +151,25 @@ LITELLM: Final[Spec] = {
         ),
         "spend_logs_metadata": Keep.ATTRIBUTES,
         "requester_metadata": Keep.ATTRIBUTES,
+        # the scalar facts of the decision; never the fields LiteLLM marks as quoting the prompt (signals,
+        # matched_keyword, escalation_keyword, classifier_crux, switchyard_evidence), which are not listed
+        "routing_decision": dict.fromkeys(
+            (
+                "router_model_name",
+                "router_type",
+                "tier",
+                "tier_label",
+                "routed_model",
+                "savings_baseline_model",
+                "classifier_model",
+                "classifier_cost",
+                "escalated",
+                "context_escalated",
+                "cause",
+                "score",
+            ),
+            Keep.SCALAR,
+        ),
         "usage_object": {
             "cache_read_input_tokens": Keep.SCALAR,
             "cache_creation_input_tokens": Keep.SCALAR,

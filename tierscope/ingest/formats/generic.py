@@ -36,6 +36,11 @@ TYPED_JSON_FIELDS = {
     "reported_cost_usd": "DOUBLE",
     "escalated": "BOOLEAN",
     "quality_passed": "BOOLEAN",
+    "classifier_cost_usd": "DOUBLE",
+    "router_score": "DOUBLE",
+    "autorouter_savings_usd": "DOUBLE",
+    "router_escalated": "BOOLEAN",
+    "router_context_escalated": "BOOLEAN",
 }
 
 JsonLayout = Literal["lines", "cr_lines", "document"]

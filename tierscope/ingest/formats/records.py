@@ -132,7 +132,9 @@ def file_time(path: Path) -> str:
 
 def finish_stage(con: duckdb.DuckDBPyConnection) -> int:
     """ingest_read -> ingest_stage (model calls only, every staged field as text); returns the records skipped."""
-    fields = ", ".join(f"{field}::varchar as {field}" for field in STAGED_FIELDS)
+    # a format that has no router decision to read (every one but LiteLLM's) stages those fields as NULL
+    read = {str(row[0]) for row in con.execute("describe ingest_read").fetchall()}
+    fields = ", ".join(f"{field if field in read else 'null'}::varchar as {field}" for field in STAGED_FIELDS)
     con.execute(
         f"""
         create or replace temp table ingest_stage as

@@ -6,5 +6,7 @@ select
     input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
     latency_ms, status, escalated, quality_passed, reported_cost_usd, service_tier,
     user_id, team, feature, tags,
-    $source as source, source_line, $ingest_id as ingest_id, $now as ingested_at, attribute_keys
+    $source as source, source_line, $ingest_id as ingest_id, $now as ingested_at, attribute_keys,
+    router_name, router_type, router_tier, routed_model, savings_baseline_model, classifier_model, classifier_cost_usd,
+    router_escalated, router_context_escalated, router_cause, router_score, autorouter_savings_usd
 from ingest_new_calls

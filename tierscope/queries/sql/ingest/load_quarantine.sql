@@ -39,7 +39,16 @@ select
         {'key': 'escalated', 'value': escalated::varchar}, {'key': 'quality_passed', 'value': quality_passed::varchar},
         {'key': 'reported_cost_usd', 'value': reported_cost_usd::varchar},
         {'key': 'service_tier', 'value': service_tier}, {'key': 'user_id', 'value': user_id},
-        {'key': 'team', 'value': team}, {'key': 'feature', 'value': feature}
+        {'key': 'team', 'value': team}, {'key': 'feature', 'value': feature},
+        {'key': 'router_name', 'value': router_name}, {'key': 'router_type', 'value': router_type},
+        {'key': 'router_tier', 'value': router_tier}, {'key': 'routed_model', 'value': routed_model},
+        {'key': 'savings_baseline_model', 'value': savings_baseline_model},
+        {'key': 'classifier_model', 'value': classifier_model},
+        {'key': 'classifier_cost_usd', 'value': classifier_cost_usd::varchar},
+        {'key': 'router_escalated', 'value': router_escalated::varchar},
+        {'key': 'router_context_escalated', 'value': router_context_escalated::varchar},
+        {'key': 'router_cause', 'value': router_cause}, {'key': 'router_score', 'value': router_score::varchar},
+        {'key': 'autorouter_savings_usd', 'value': autorouter_savings_usd::varchar}
     ]) end as known_fields,
     $now as quarantined_at
 from new_rejects

@@ -33,6 +33,12 @@ create or replace macro token_problem(field_name, value_text, value, is_malforme
             || ' tokens per call'
     end;
 
+-- number_problem: the reject reason for an optional amount or score (value = try_cast(value_text as double)), or NULL
+-- when it is absent or a number.
+create or replace macro number_problem(field_name, value_text, value) as
+    case when value_text is not null and value is null then
+        field_name || ': ' || shown_value(value_text) || ' is not a number' end;
+
 -- clean_text: nullif(trim(value), '') (trim strips Unicode space separators) without copying the common value that
 -- has nothing to trim: an ASCII value with no space in it is returned as it is, any other value is trimmed.
 create or replace macro clean_text(value_text) as

@@ -38,6 +38,22 @@ parsed as (
         clean_text(user_id) as user_id_text,
         clean_text(team) as team_text,
         clean_text(feature) as feature_text,
+        clean_text(router_name) as router_name_text,
+        clean_text(router_type) as router_type_text,
+        clean_text(router_tier) as router_tier_text,
+        clean_text(routed_model) as routed_model_text,
+        clean_text(savings_baseline_model) as savings_baseline_model_text,
+        clean_text(classifier_model) as classifier_model_text,
+        clean_text(router_cause) as router_cause_text,
+        try_cast(classifier_cost_usd as double) as classifier_cost_usd_value,
+        try_cast(router_score as double) as router_score_value,
+        try_cast(autorouter_savings_usd as double) as autorouter_savings_usd_value,
+        coalesce(try_cast(router_escalated as boolean), try_cast(lower(trim(router_escalated::varchar)) as boolean))
+            as router_escalated_value,
+        coalesce(
+            try_cast(router_context_escalated as boolean),
+            try_cast(lower(trim(router_context_escalated::varchar)) as boolean)
+        ) as router_context_escalated_value,
         coalesce(
             utc_time(started_at),  -- the common case; the two readings below are the general ones
             try_cast(try_cast(trim(started_at) as timestamptz) at time zone 'UTC' as timestamp),
@@ -114,6 +130,11 @@ checked as (
                   and status_value is not null
                   and (escalated is null or escalated_value is not null)
                   and (quality_passed is null or quality_passed_value is not null)
+                  and (classifier_cost_usd is null or classifier_cost_usd_value is not null)
+                  and (router_score is null or router_score_value is not null)
+                  and (autorouter_savings_usd is null or autorouter_savings_usd_value is not null)
+                  and (router_escalated is null or router_escalated_value is not null)
+                  and (router_context_escalated is null or router_context_escalated_value is not null)
                   -- a tag that is an object or a list is no tag
                   and (tags is null or (tags_value is not null and list_filter(tags_value, lambda tag: is_structured(tag)) = []))
                   -- no text field holds an object or a list: a sufficient test on the text as read (a value with a
@@ -127,7 +148,14 @@ checked as (
                                    or contains(service_tier, '{') or contains(service_tier, '[')
                                    or contains(user_id, '{') or contains(user_id, '[')
                                    or contains(team, '{') or contains(team, '[')
-                                   or contains(feature, '{') or contains(feature, '['), false)
+                                   or contains(feature, '{') or contains(feature, '[')
+                                   or contains(router_name, '{') or contains(router_name, '[')
+                                   or contains(router_type, '{') or contains(router_type, '[')
+                                   or contains(router_tier, '{') or contains(router_tier, '[')
+                                   or contains(routed_model, '{') or contains(routed_model, '[')
+                                   or contains(savings_baseline_model, '{') or contains(savings_baseline_model, '[')
+                                   or contains(classifier_model, '{') or contains(classifier_model, '[')
+                                   or contains(router_cause, '{') or contains(router_cause, '['), false)
              then null
              else nullif(concat_ws('; ',
                  case when is_malformed then coalesce(reader_reason, 'not a readable record') end,
@@ -167,6 +195,14 @@ checked as (
                      'escalated: ' || shown_value(escalated) || ' is not true or false' end,
                  case when quality_passed is not null and quality_passed_value is null then
                      'quality_passed: ' || shown_value(quality_passed) || ' is not true or false' end,
+                 number_problem('classifier_cost_usd', classifier_cost_usd, classifier_cost_usd_value),
+                 number_problem('router_score', router_score, router_score_value),
+                 number_problem('autorouter_savings_usd', autorouter_savings_usd, autorouter_savings_usd_value),
+                 case when router_escalated is not null and router_escalated_value is null then
+                     'router_escalated: ' || shown_value(router_escalated) || ' is not true or false' end,
+                 case when router_context_escalated is not null and router_context_escalated_value is null then
+                     'router_context_escalated: ' || shown_value(router_context_escalated)
+                     || ' is not true or false' end,
                  case when tags is not null
                            and (tags_value is null or list_filter(tags_value, lambda tag: is_structured(tag)) <> []) then
                      'tags: not a list of strings (a JSON list of strings, or comma-separated text)' end,
@@ -179,7 +215,14 @@ checked as (
                       {'name': 'provider', 'value': provider_text},
                       {'name': 'service_tier', 'value': service_tier_text},
                       {'name': 'user_id', 'value': user_id_text}, {'name': 'team', 'value': team_text},
-                      {'name': 'feature', 'value': feature_text}],
+                      {'name': 'feature', 'value': feature_text},
+                      {'name': 'router_name', 'value': router_name_text},
+                      {'name': 'router_type', 'value': router_type_text},
+                      {'name': 'router_tier', 'value': router_tier_text},
+                      {'name': 'routed_model', 'value': routed_model_text},
+                      {'name': 'savings_baseline_model', 'value': savings_baseline_model_text},
+                      {'name': 'classifier_model', 'value': classifier_model_text},
+                      {'name': 'router_cause', 'value': router_cause_text}],
                      lambda text_field: is_structured(text_field.value)),
                      lambda text_field: text_field.name || ': a JSON object or list where text is expected'), '; '), '')
              ), '') end as reject_reason
@@ -211,6 +254,18 @@ typed as (
         team_text as team,
         feature_text as feature,
         tags_value as tags,
+        router_name_text as router_name,
+        router_type_text as router_type,
+        router_tier_text as router_tier,
+        routed_model_text as routed_model,
+        savings_baseline_model_text as savings_baseline_model,
+        classifier_model_text as classifier_model,
+        classifier_cost_usd_value as classifier_cost_usd,
+        router_escalated_value as router_escalated,
+        router_context_escalated_value as router_context_escalated,
+        router_cause_text as router_cause,
+        router_score_value as router_score,
+        autorouter_savings_usd_value as autorouter_savings_usd,
         case when task_type_value is null then hint_attribute_keys(attributes) end as attribute_keys,
         source_line,
         record_element,

@@ -16,11 +16,17 @@ payloads as (
             "startTime": "VARCHAR", "endTime": "VARCHAR", "model": "VARCHAR", "model_group": "VARCHAR",
             "custom_llm_provider": "VARCHAR", "prompt_tokens": "VARCHAR", "completion_tokens": "VARCHAR",
             "response_cost": "VARCHAR", "cache_hit": "VARCHAR", "request_tags": "JSON", "end_user": "VARCHAR",
-            "response": "JSON", "model_parameters": {"service_tier": "VARCHAR"},
+            "response": "JSON", "model_parameters": {"service_tier": "VARCHAR"}, "autorouter_savings": "VARCHAR",
             "metadata": {
                 "user_api_key_alias": "VARCHAR", "user_api_key_team_alias": "VARCHAR",
                 "user_api_key_team_id": "VARCHAR", "user_api_key_user_id": "VARCHAR",
                 "user_api_key_end_user_id": "VARCHAR", "spend_logs_metadata": "JSON", "requester_metadata": "JSON",
+                "routing_decision": {
+                    "router_model_name": "VARCHAR", "router_type": "VARCHAR", "tier": "VARCHAR",
+                    "tier_label": "VARCHAR", "routed_model": "VARCHAR", "savings_baseline_model": "VARCHAR",
+                    "classifier_model": "VARCHAR", "classifier_cost": "VARCHAR", "escalated": "VARCHAR",
+                    "context_escalated": "VARCHAR", "cause": "VARCHAR", "score": "VARCHAR"
+                },
                 "usage_object": {
                     "cache_read_input_tokens": "VARCHAR", "cache_creation_input_tokens": "VARCHAR",
                     "prompt_tokens_details": {"cached_tokens": "VARCHAR", "cache_creation_tokens": "VARCHAR"},
@@ -70,6 +76,21 @@ calls as (
             json_object_or_empty(payload.metadata.spend_logs_metadata),
             json_object_or_empty(payload.metadata.requester_metadata)
         ) as attributes,
+        payload.metadata.routing_decision.router_model_name as router_name,
+        payload.metadata.routing_decision.router_type as router_type,
+        -- the operator's name for the tier when the router renamed it
+        coalesce(
+            nullif(trim(payload.metadata.routing_decision.tier_label), ''), payload.metadata.routing_decision.tier
+        ) as router_tier,
+        payload.metadata.routing_decision.routed_model as routed_model,
+        payload.metadata.routing_decision.savings_baseline_model as savings_baseline_model,
+        payload.metadata.routing_decision.classifier_model as classifier_model,
+        payload.metadata.routing_decision.classifier_cost as classifier_cost_usd,
+        payload.metadata.routing_decision.escalated as router_escalated,
+        payload.metadata.routing_decision.context_escalated as router_context_escalated,
+        payload.metadata.routing_decision.cause as router_cause,
+        payload.metadata.routing_decision.score as router_score,
+        payload.autorouter_savings as autorouter_savings_usd,
         source_line,
         record_element,
         is_malformed,

@@ -17,7 +17,7 @@ rows_read as (
             "request_duration_ms": "VARCHAR", "model": "VARCHAR", "model_group": "VARCHAR",
             "custom_llm_provider": "VARCHAR", "user": "VARCHAR", "metadata": "JSON", "cache_hit": "VARCHAR",
             "request_tags": "JSON", "team_id": "VARCHAR", "end_user": "VARCHAR", "session_id": "VARCHAR",
-            "status": "VARCHAR"
+            "status": "VARCHAR", "autorouter_savings": "VARCHAR"
         }') as spend_log
     from records
 ),
@@ -30,7 +30,9 @@ unpacked as (
         json_merge_patch(
             json_object_or_empty(json_extract(json_object_or_empty(spend_log.metadata), '$.additional_usage_values')),
             json_object_or_empty(json_extract(json_object_or_empty(spend_log.metadata), '$.usage_object'))
-        ) as usage_values
+        ) as usage_values,
+        json_object_or_empty(json_extract(json_object_or_empty(spend_log.metadata), '$.routing_decision'))
+            as routing_decision
     from rows_read
 ),
 
@@ -69,6 +71,23 @@ calls as (
         json_extract_string(metadata, '$.user_api_key_alias') as feature,
         json_list_or_null(spend_log.request_tags) as tags,
         json_object_or_empty(json_extract(metadata, '$.spend_logs_metadata')) as attributes,
+        json_extract_string(routing_decision, '$.router_model_name') as router_name,
+        json_extract_string(routing_decision, '$.router_type') as router_type,
+        coalesce(
+            nullif(trim(json_extract_string(routing_decision, '$.tier_label')), ''),
+            json_extract_string(routing_decision, '$.tier')
+        ) as router_tier,
+        json_extract_string(routing_decision, '$.routed_model') as routed_model,
+        json_extract_string(routing_decision, '$.savings_baseline_model') as savings_baseline_model,
+        json_extract_string(routing_decision, '$.classifier_model') as classifier_model,
+        json_extract_string(routing_decision, '$.classifier_cost') as classifier_cost_usd,
+        json_extract_string(routing_decision, '$.escalated') as router_escalated,
+        json_extract_string(routing_decision, '$.context_escalated') as router_context_escalated,
+        json_extract_string(routing_decision, '$.cause') as router_cause,
+        json_extract_string(routing_decision, '$.score') as router_score,
+        -- stamped into the metadata column by the proxy (a column of its own in some exports)
+        coalesce(nullif(spend_log.autorouter_savings, ''), json_extract_string(metadata, '$.autorouter_savings'))
+            as autorouter_savings_usd,
         source_line,
         record_element,
         is_malformed,

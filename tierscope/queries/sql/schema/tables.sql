@@ -53,6 +53,20 @@ create table if not exists calls (
 );
 -- databases made before attribute_keys existed gain it (at the end, where inserts expect it)
 alter table calls add column if not exists attribute_keys varchar[];
+-- a content-based router's decision (docs/router.md), NULL for a call no router decided; added after attribute_keys in
+-- every database, new or old, so inserts list them last
+alter table calls add column if not exists router_name varchar;
+alter table calls add column if not exists router_type varchar;
+alter table calls add column if not exists router_tier varchar;
+alter table calls add column if not exists routed_model varchar;
+alter table calls add column if not exists savings_baseline_model varchar;
+alter table calls add column if not exists classifier_model varchar;
+alter table calls add column if not exists classifier_cost_usd double;
+alter table calls add column if not exists router_escalated boolean;
+alter table calls add column if not exists router_context_escalated boolean;
+alter table calls add column if not exists router_cause varchar;
+alter table calls add column if not exists router_score double;
+alter table calls add column if not exists autorouter_savings_usd double;
 
 -- Records that could not be loaded: where they are (the line they start on, their byte offset and length in the file
 -- as read, decompressed, and the sha256 of their bytes: enough to find and compare them), every reason, and their
