@@ -471,7 +471,7 @@ def _plant_calls(con: duckdb.DuckDBPyConnection, tokens: list[int]) -> None:
         con.execute(
             "insert into calls select 'planted' || $index, 'planted' || $index, timestamp '2026-11-01 10:00:00', "
             "'classification', null, 'gpt-4o', null, $count, 1, 0, 0, 0, null, 'success', false, null, null, null, "
-            "null, null, null, null, 'planted', 1, currval('ingest_id_seq'), now(), null",
+            "null, null, null, null, 'planted', 1, currval('ingest_id_seq'), now(), null, null",
             {"index": index, "count": count},
         )
 
@@ -483,11 +483,14 @@ def test_stored_token_sums_cannot_overflow(tmp_path: Path) -> None:
     con = connect(tmp_path / "db.duckdb")  # the refresh on open sums them: 2^63 is past BIGINT
     assert con.sql("select sum(input_tokens) from call_rollup").fetchall() == [(2**63,)]
     assert con.sql("select sum(input_tokens) from trace_rollup").fetchall() == [(2**63,)]
-    assert con.sql("select input_tokens from traces").fetchall() == [(2**62,), (2**62,)]
+    assert con.sql("select input_tokens from int_traces_in_scope(null, null, null, null, null)").fetchall() == [
+        (2**62,),
+        (2**62,),
+    ]
     assert con.sql("select stale_reason from derived_state").fetchall() == [(None,)]
 
 
-def test_a_failed_refresh_leaves_the_database_openable_and_rebuild_repairs_it(
+def test_a_failed_refresh_fails_its_file_and_the_database_stays_openable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tierscope.cli import main
@@ -498,19 +501,25 @@ def test_a_failed_refresh_leaves_the_database_openable_and_rebuild_repairs_it(
     ingest_paths(con, [write_jsonl(tmp_path / "a.jsonl", GOOD[:2])])
     # a derived table the refresh can no longer merge into (as after a crash or a hand edit)
     con.execute("alter table call_rollup drop column cost_usd")
-    [result] = ingest_paths(con, [write_jsonl(tmp_path / "b.jsonl", GOOD[2:])])
-    assert (result.status, result.loaded) == ("loaded", 2)  # the calls are committed all the same
+    second = write_jsonl(tmp_path / "b.jsonl", GOOD[2:])
+    # the refresh runs in the file's transaction: the file fails whole, nothing of it is stored or half-derived
+    [result] = ingest_paths(con, [second])
+    assert result.status == "failed" and result.error is not None and "cost_usd" in result.error
+    assert con.sql("select count(*) from calls").fetchall() == [(2,)]
+    # loaded without the refresh (as a stream does), the calls are committed and the refresh on open fails
+    [result] = ingest_paths(con, [second], refresh=False)
+    assert (result.status, result.loaded) == ("loaded", 2)
+    con.close()
+    capsys.readouterr()
+
+    con = connect(db)  # opens; says what is stale, on stderr and in derived_state
     reason = derived_stale_reason(con)
     assert reason is not None and "cost_usd" in reason
+    assert con.sql("select count(*) from calls").fetchall() == [(4,)]
     con.close()
     warning = capsys.readouterr().err
     assert warning.count("\n") == 1 and "the derived tables are behind the stored calls" in warning
-
-    con = connect(db)  # opens; says what is stale, on stderr and in derived_state
-    assert derived_stale_reason(con) is not None
-    assert con.sql("select count(*) from calls").fetchall() == [(4,)]
-    con.close()
-    assert "tierscope rebuild" in capsys.readouterr().err
+    assert "tierscope rebuild" in warning
 
     assert main(["rebuild", "--db", str(db)]) == 0
     con = connect(db)
@@ -534,7 +543,7 @@ def test_a_failed_rebuild_on_open_keeps_the_old_derived_tables(tmp_path: Path) -
     con.close()
     con = connect(db)
     assert derived_stale_reason(con) is not None
-    assert con.sql("select count(*) from priced_calls").fetchall() == [(4,)]
+    assert con.sql("select count(*) from calls").fetchall() == [(4,)]
     con.close()
     with pytest.raises(DatabaseError, match="the derived tables cannot be rebuilt"):
         connect(db, rebuild=True)

@@ -27,7 +27,7 @@ import duckdb
 
 from tierscope.ingest.formats import Reader, UnknownFormatError, detect, reader_named
 from tierscope.ingest.formats.generic import HEAD_BYTES, GenericReader, drop_work_relations, read_head
-from tierscope.queries.db import execute_file, one_line, refresh_derived_or_mark_stale, sql_text
+from tierscope.queries.db import execute_file, one_line, refresh_derived, sql_text
 
 
 @dataclass(frozen=True)
@@ -366,19 +366,21 @@ def ingest_paths(
     *,
     refresh: bool = True,
 ) -> list[IngestResult]:
-    """Load files (folders are expanded), each in its own transaction, then bring the derived tables the marts read
-    up to date in one more (``refresh=False`` leaves that to the next open or :func:`refresh_derived`).
+    """Load files (folders are expanded), each in its own transaction, which also brings the derived tables the
+    marts read up to date with it (:func:`refresh_derived`), so a file is queryable when its transaction commits
+    (``refresh=False`` leaves that to the next open or :func:`refresh_derived`).
 
     A file that cannot be loaded does not stop the others: it is reported with status ``failed`` and a one-line
-    error (nothing of it is stored); a file inside a folder that no reader recognises is ``skipped``. A failed
-    refresh of the derived tables is recorded and warned about (the files are committed), never raised."""
+    error (nothing of it is stored, and nothing is half-derived); a file inside a folder that no reader recognises
+    is ``skipped``."""
     files = _expand(paths)
     progress = Progress(len(files))
+    maintain = refresh_derived if refresh else None
     results = []
     for index, (path, in_folder) in enumerate(files, start=1):
         started = time.perf_counter()
         try:
-            result = ingest_file(con, path, source_format, progress=progress, index=index)
+            result = ingest_file(con, path, source_format, progress=progress, index=index, in_transaction=maintain)
         except UnknownFormatError as error:
             status: Status = "skipped" if in_folder else "failed"
             reason = (
@@ -394,8 +396,6 @@ def ingest_paths(
                 str(path), source_format or "unknown", "failed", _failure(error), time.perf_counter() - started
             )
         results.append(result)
-    if refresh:
-        refresh_derived_or_mark_stale(con)
     return results
 
 

@@ -47,11 +47,9 @@ SQL_LAYERS: tuple[str, ...] = (
     "staging/stg_profiling_results.sql",
     "staging/stg_input_bands.sql",
     "intermediate/int_priced_calls.sql",
-    "derived/priced_calls.sql",
     "intermediate/int_call_exceptions.sql",
     "derived/call_exceptions.sql",
     "intermediate/int_traces.sql",
-    "derived/traces.sql",
     "derived/trace_rollup_changes.sql",
     "intermediate/int_call_slice.sql",
     "intermediate/int_trace_slice.sql",
@@ -331,6 +329,9 @@ def _open_layers(con: duckdb.DuckDBPyConnection, price_book: PriceBook, routing:
         load_config_tables(con, price_book, routing)
         fingerprint = config_fingerprint(price_book, routing)
         rebuild = rebuild or _derived_fingerprint(con) != fingerprint
+        if rebuild:
+            execute_file(con, "derived/drop_retired.sql")
+            execute_file(con, "derived/anchor_missing.sql")
         for relative_path in SQL_LAYERS[1:]:
             if relative_path.startswith("derived/"):
                 if rebuild or not _has_table(con, Path(relative_path).stem):
@@ -445,11 +446,11 @@ def config_fingerprint(price_book: PriceBook, routing: Routing) -> str:
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring priced_calls, traces and the daily rollups up to the latest ingest, incrementally; returns how many
-    ingests it took in.
+    """Bring the trace anchors, the exception calls and the daily rollups up to the latest ingest, incrementally;
+    returns how many ingests it took in.
 
-    Ingest commits calls and its ledger row; the derived tables follow here, in the caller's transaction: at the
-    end of ``ingest_paths`` and whenever a database is opened, so a crash in between only delays them.
+    Runs in the caller's transaction: ``ingest_paths`` runs it in each file's load transaction (a loaded file is
+    queryable when it commits); a stream, the dashboard's uploads and every open run it after ingests that did not.
     """
     [(through, latest)] = con.execute(
         "select (select through_ingest_id from derived_state), (select coalesce(max(ingest_id), 0) from ingests)"
@@ -457,11 +458,8 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> int:
     if latest <= through:
         return 0
     params = {"after_ingest_id": through, "through_ingest_id": latest}
+    execute_file(con, "derived/anchor_traces.sql", params)
     execute_file(con, "derived/refresh_new_ingests.sql", params)
-    [(continued,)] = con.execute("select count(*) from derived_continued_traces").fetchall()
-    if continued:
-        execute_file(con, "derived/refresh_continued_traces.sql", params)
-    con.execute("drop table derived_continued_traces")
     execute_file(con, "derived/merge_rollups.sql", params)
     [(taken,)] = con.execute(
         "select count(*) from ingests where ingest_id > $after and ingest_id <= $through",

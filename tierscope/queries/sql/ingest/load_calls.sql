@@ -1,10 +1,18 @@
 -- The new calls of one ingest into calls, from the view ingest_new_calls: new_calls.sql (deduplicated within the
--- file and against stored calls) in the general load, valid_calls.sql in a straight one (ingest/load.py).
-insert into calls
+-- file and against stored calls) in the general load, valid_calls.sql in a straight one (ingest/load.py). A call's
+-- trace anchor starts as its own time, which derived/anchor_traces.sql corrects for traces of several calls in the
+-- same transaction (a window here would reorder the rows, which are stored nearly in time order).
+insert into calls (
+    request_id, trace_id, started_at, task_type, requested_model, served_model, provider,
+    input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
+    latency_ms, status, escalated, quality_passed, reported_cost_usd, service_tier,
+    user_id, team, feature, tags, source, source_line, ingest_id, ingested_at, attribute_keys, trace_started_at
+)
 select
     request_id, trace_id, started_at, task_type, requested_model, served_model, provider,
     input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
     latency_ms, status, escalated, quality_passed, reported_cost_usd, service_tier,
     user_id, team, feature, tags,
-    $source as source, source_line, $ingest_id as ingest_id, $now as ingested_at, attribute_keys
+    $source as source, source_line, $ingest_id as ingest_id, $now as ingested_at, attribute_keys,
+    started_at as trace_started_at
 from ingest_new_calls

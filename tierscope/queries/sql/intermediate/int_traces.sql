@@ -1,13 +1,12 @@
--- params: after_ingest_id
--- Logical requests: the calls that share a trace_id (retries, fallbacks, cascade escalations).
+-- params: priced
+-- Logical requests: the calls that share a trace_id (retries, fallbacks, cascade escalations), grouped from the
+-- priced calls (rows of int_priced_calls) of the relation named by priced, which holds every call of its traces.
 -- grain: one row per trace. A trace is escalated when any call is marked escalated or its final call was served
 -- by a tier above the task's default tier (DESIGN §5). cost_usd sums the priced calls; unpriced_calls counts the rest.
 -- Token sums are HUGEINT, as in the rollups built from them: a stored sum never overflows.
 -- The answer (the last call) keeps its token counts and its input-size band.
--- after_ingest_id NULL: every trace. Otherwise: aggregates of the calls of later ingests only, which are whole
--- traces for every trace that had no call before (see derived/refresh_new_ingests.sql).
 with calls as (
-    select * from priced_calls where after_ingest_id is null or ingest_id > after_ingest_id
+    select * from query_table(priced)
 ),
 
 traces as (

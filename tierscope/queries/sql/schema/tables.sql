@@ -49,10 +49,15 @@ create table if not exists calls (
     ingested_at timestamp not null,
     -- for a call whose task type is unknown: the keys of its source attributes a task_type_from rule could read
     -- (keys only, never values); NULL otherwise
-    attribute_keys varchar[]
+    attribute_keys varchar[],
+    -- the time of its trace's first call (the trace's anchor: a trace counts on that day). Calls are stored in ingest
+    -- order, nearly time order, so a scan for the traces of a time range reads only that range's row groups. Set by
+    -- the load as started_at, corrected for traces of several calls by derived/anchor_traces.sql.
+    trace_started_at timestamp
 );
--- databases made before attribute_keys existed gain it (at the end, where inserts expect it)
+-- databases made before these columns existed gain them (at the end: inserts name their columns)
 alter table calls add column if not exists attribute_keys varchar[];
+alter table calls add column if not exists trace_started_at timestamp;
 
 -- Records that could not be loaded: where they are (the line they start on, their byte offset and length in the file
 -- as read, decompressed, and the sha256 of their bytes: enough to find and compare them), every reason, and their

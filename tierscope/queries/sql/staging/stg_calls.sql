@@ -9,6 +9,7 @@ renamed as (
         request_id,
         trace_id,
         started_at,
+        trace_started_at,
         task_type,
         requested_model,
         served_model,
