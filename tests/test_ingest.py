@@ -301,7 +301,7 @@ def _load_both_ways(
     file whether the straight load took it."""
     import tierscope.ingest.load as load
 
-    straight = load._load_straight
+    straight = load._load_without_dedup
     taken: list[bool] = []
 
     def spy(*args: object, **kwargs: object) -> load.Loaded | None:
@@ -309,10 +309,10 @@ def _load_both_ways(
         taken.append(loaded is not None)
         return loaded
 
-    monkeypatch.setattr(load, "_load_straight", spy)
+    monkeypatch.setattr(load, "_load_without_dedup", spy)
     both = connect(tmp_path / "both.duckdb")
     ingest_paths(both, files)
-    monkeypatch.setattr(load, "_load_straight", lambda *args, **kwargs: None)
+    monkeypatch.setattr(load, "_load_without_dedup", lambda *args, **kwargs: None)
     general = connect(tmp_path / "general.duckdb")
     ingest_paths(general, files)
     return _tables(both), _tables(general), taken
@@ -539,14 +539,20 @@ def test_a_failed_rebuild_on_open_keeps_the_old_derived_tables(tmp_path: Path) -
     ingest_paths(con, [write_jsonl(tmp_path / "a.jsonl", GOOD)])
     # a derived table another process left in a shape the rebuild cannot replace (a view of the same name)
     con.execute("drop table simulator_rollup; create view simulator_rollup as select 1 as day")
-    con.execute("update derived_state set config_fingerprint = 'old'")  # as after a price change
     con.close()
-    con = connect(db)
+    # a routing change every derived table reads: they are rebuilt on open, which fails
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(
+        (REPO / "tierscope" / "config" / "routing.yaml")
+        .read_text()
+        .replace("default_tier: tier2", "default_tier: tier1")
+    )
+    con = connect(db, routing_path=routing)
     assert derived_stale_reason(con) is not None
     assert con.sql("select count(*) from calls").fetchall() == [(4,)]
     con.close()
     with pytest.raises(DatabaseError, match="the derived tables cannot be rebuilt"):
-        connect(db, rebuild=True)
+        connect(db, rebuild=True, routing_path=routing)
 
 
 # ------------------------------------------------------------------ no file stops a run; each failure is one line

@@ -4,9 +4,9 @@ Every file is loaded in one transaction together with its ledger row in ``ingest
 ``rows_read = loaded + duplicates + quarantined`` holds for each file and a crash leaves nothing half-loaded. A file
 that cannot be read at all (a corrupt gzip or Parquet file, a truncated JSON document) is reported as failed with
 one line saying why, and the files after it still load (:func:`ingest_paths`). A
-file with nothing to dedup goes from the stage straight into ``requests`` in one pass (its rejected records, if any,
-typed apart for quarantine); a file that repeats a request_id takes the general load, whose typed table feeds
-quarantine and dedup.
+file with nothing to dedup goes from the stage straight into ``calls`` in one pass (its rejected records, if any,
+typed apart for quarantine); a file that repeats a request_id takes the load with dedup, whose typed table feeds
+quarantine and dedup. The derived tables follow each file in its own transaction.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import duckdb
 
 from tierscope.ingest.formats import Reader, UnknownFormatError, detect, reader_named
 from tierscope.ingest.formats.generic import HEAD_BYTES, GenericReader, drop_work_relations, read_head
-from tierscope.queries.db import execute_file, one_line, refresh_derived, sql_text
+from tierscope.queries.db import execute_file, one_line, refresh_derived, sql_text, transaction
 
 
 @dataclass(frozen=True)
@@ -148,10 +148,10 @@ def ingest_file(
     the load's transaction, after the rows (a stream commits its read offset there, so rows and offset commit
     together).
 
-    A staged file with nothing to dedup goes straight into ``requests``, typed and validated on the way; only its
+    A staged file with nothing to dedup goes straight into ``calls``, typed and validated on the way; only its
     rejected records, if any, are typed into a table (to locate and quarantine them). A file that repeats a
-    request_id, its own or a stored one, takes the general load (typed table, quarantine, dedup). Both give the same
-    rows."""
+    request_id, its own or a stored one, takes the load with dedup (typed table, quarantine, dedup). Both give the
+    same rows."""
     started = time.perf_counter()
     source = source or str(path)
     if not path.is_file():
@@ -170,7 +170,7 @@ def ingest_file(
         if is_blank:
             loaded = _load_blank(con, file, in_transaction)
         else:
-            loaded = _load_straight(con, file, in_transaction) or _load_general(con, file, in_transaction)
+            loaded = _load_without_dedup(con, file, in_transaction) or _load_with_dedup(con, file, in_transaction)
         ingest_id, counts, problems = loaded
     finally:
         stop()
@@ -219,7 +219,7 @@ def _open_ingest(con: duckdb.DuckDBPyConnection, file: _File) -> tuple[int, dict
     return int(ingest_id), {**params, "ingest_id": int(ingest_id)}
 
 
-def _load_straight(
+def _load_without_dedup(
     con: duckdb.DuckDBPyConnection,
     file: _File,
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
@@ -231,40 +231,42 @@ def _load_straight(
     _create_view(con, "ingest_typed", "ingest/normalize.sql")
     [(keeps_order,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
     restore_order = f"set preserve_insertion_order = {'true' if keeps_order else 'false'}"
-    con.execute("begin")
     try:
-        [(rows_read, ids, distinct_ids, already_loaded)] = execute_file(con, "ingest/straight_check.sql").fetchall()
-        if distinct_ids != ids or already_loaded:
-            con.execute("rollback")
-            return None
-        ingest_id, params = _open_ingest(con, file)
-        # Every row carries its record number already, so the insert need not keep the stage's order: then DuckDB
-        # appends whole row groups from each thread, where an order-preserving insert into the existing table leaves
-        # partial row groups that the next checkpoint rewrites (about as long again as the insert).
-        con.execute("set preserve_insertion_order = false")
-        _create_view(con, "ingest_new_calls", "ingest/valid_calls.sql")
-        [(loaded,)] = execute_file(con, "ingest/load_calls.sql", params).fetchall()
-        con.execute(restore_order)
-        rejects = 0
-        problems: tuple[Problem, ...] = ()
-        if loaded < rows_read:
-            con.execute("drop view ingest_typed")
-            con.execute(
-                "create temp table ingest_typed as\nselect * from (\n"
-                + sql_text("ingest/normalize.sql")
-                + "\n) as typed\nwhere reject_reason is not null"
-            )
-            file.reader.locate(con, file.path)
-            execute_file(con, "ingest/load_quarantine.sql", params)
-            [(rejects,)] = con.execute("select count(*) from ingest_typed").fetchall()
-            problems = _problems(con, file)
-        counts = _close_ingest(con, {**params, "rows_read": rows_read, "quarantined": rejects}, in_transaction)
-    except BaseException:
-        con.execute("rollback")
-        raise
+        with transaction(con):
+            [(rows_read, ids, distinct_ids, already_loaded)] = execute_file(con, "ingest/straight_check.sql").fetchall()
+            if distinct_ids != ids or already_loaded:
+                raise _NeedsDedup
+            ingest_id, params = _open_ingest(con, file)
+            # Every row carries its record number already, so the insert need not keep the stage's order: then DuckDB
+            # appends whole row groups from each thread, where an order-preserving insert into the existing table leaves
+            # partial row groups that the next checkpoint rewrites (about as long again as the insert).
+            con.execute("set preserve_insertion_order = false")
+            _create_view(con, "ingest_new_calls", "ingest/valid_calls.sql")
+            [(loaded,)] = execute_file(con, "ingest/load_calls.sql", params).fetchall()
+            con.execute(restore_order)
+            rejects = 0
+            problems: tuple[Problem, ...] = ()
+            if loaded < rows_read:
+                con.execute("drop view ingest_typed")
+                con.execute(
+                    "create temp table ingest_typed as\nselect * from (\n"
+                    + sql_text("ingest/normalize.sql")
+                    + "\n) as typed\nwhere reject_reason is not null"
+                )
+                file.reader.locate(con, file.path)
+                execute_file(con, "ingest/load_quarantine.sql", params)
+                [(rejects,)] = con.execute("select count(*) from ingest_typed").fetchall()
+                problems = _problems(con, file)
+            counts = _close_ingest(con, {**params, "rows_read": rows_read, "quarantined": rejects}, in_transaction)
+    except _NeedsDedup:
+        return None
     finally:
         con.execute(restore_order)  # again after a rollback: an aborted transaction refuses SET
     return ingest_id, counts, problems
+
+
+class _NeedsDedup(Exception):
+    """The staged file repeats a request_id (its own or a stored one): it takes the load with dedup."""
 
 
 def _load_blank(
@@ -273,22 +275,18 @@ def _load_blank(
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
 ) -> Loaded:
     """A file with no record: its ledger row (0 rows) and the caller's statements, in one transaction."""
-    con.execute("begin")
-    try:
+    with transaction(con):
         ingest_id, params = _open_ingest(con, file)
         counts = _close_ingest(con, {**params, "rows_read": 0, "quarantined": 0}, in_transaction)
-    except BaseException:
-        con.execute("rollback")
-        raise
     return ingest_id, counts, ()
 
 
-def _load_general(
+def _load_with_dedup(
     con: duckdb.DuckDBPyConnection,
     file: _File,
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
 ) -> Loaded:
-    """The general load, for a file that repeats a request_id: the staged file typed and validated once into the
+    """The load with dedup, for a file that repeats a request_id: the staged file typed and validated once into the
     table ingest_typed, rejected records located, then one transaction with the ledger row, the quarantined records,
     the new calls (deduplicated within the file and against stored calls) and the counts."""
     drop_work_relations(con, only=("ingest_typed",))
@@ -298,17 +296,13 @@ def _load_general(
     ).fetchall()
     if rejects:
         file.reader.locate(con, file.path)
-    con.execute("begin")
-    try:
+    with transaction(con):
         ingest_id, params = _open_ingest(con, file)
         params = {**params, "rows_read": rows_read, "quarantined": rejects}
         execute_file(con, "ingest/load_quarantine.sql", params)
         _create_view(con, "ingest_new_calls", "ingest/new_calls.sql")
         execute_file(con, "ingest/load_calls.sql", params)
         counts = _close_ingest(con, params, in_transaction)
-    except BaseException:
-        con.execute("rollback")
-        raise
     return ingest_id, counts, _problems(con, file)
 
 
@@ -317,11 +311,10 @@ def _close_ingest(
     params: dict[str, object],
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
 ) -> tuple[int, ...]:
-    """The end of a load's transaction: the ledger row's counts, the caller's own statements, the commit."""
+    """The end of a load's transaction: the ledger row's counts and the caller's own statements."""
     [counts] = execute_file(con, "ingest/record_counts.sql", params).fetchall()
     if in_transaction is not None:
         in_transaction(con)
-    con.execute("commit")
     return tuple(int(value) for value in counts)
 
 
@@ -412,10 +405,6 @@ def _failure(error: Exception) -> str:
 
 
 def with_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
-    con.execute("begin")
-    try:
+    """``work(con)`` in one :func:`~tierscope.queries.db.transaction`."""
+    with transaction(con):
         work(con)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise

@@ -1,6 +1,6 @@
 -- The new calls of one ingest into calls, from the view ingest_new_calls: new_calls.sql (deduplicated within the
--- file and against stored calls) in the general load, valid_calls.sql in a straight one (ingest/load.py). A call's
--- trace anchor starts as its own time, which derived/anchor_traces.sql corrects for traces of several calls in the
+-- file and against stored calls) in the load with dedup, valid_calls.sql in the one without (ingest/load.py). A call's
+-- trace anchor starts as its own time, which steps/anchor_traces.sql corrects for traces of several calls in the
 -- same transaction (a window here would reorder the rows, which are stored nearly in time order).
 insert into calls (
     request_id, trace_id, started_at, task_type, requested_model, served_model, provider,

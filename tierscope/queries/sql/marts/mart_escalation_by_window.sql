@@ -5,7 +5,7 @@
 -- traces, and flagged when its rate exceeds the limit: baseline x (1 + threshold) (relative) or baseline + threshold.
 -- Windows of whole days are counted from the daily trace rollup; shorter ones (30m, 6h) from the traces.
 with settings as (
-    select * from cfg_settings
+    select * from cfg_drift
 ),
 
 tasks as (
@@ -13,7 +13,7 @@ tasks as (
 ),
 
 is_daily as (
-    select drift_window_seconds % 86400 = 0 as is_daily from cfg_settings
+    select drift_window_seconds % 86400 = 0 as is_daily from cfg_drift
 ),
 
 -- only the task types routing.yaml gives no baseline need one observed from the data

@@ -52,7 +52,7 @@ create table if not exists calls (
     attribute_keys varchar[],
     -- the time of its trace's first call (the trace's anchor: a trace counts on that day). Calls are stored in ingest
     -- order, nearly time order, so a scan for the traces of a time range reads only that range's row groups. Set by
-    -- the load as started_at, corrected for traces of several calls by derived/anchor_traces.sql.
+    -- the load as started_at, corrected for traces of several calls by steps/anchor_traces.sql.
     trace_started_at timestamp
 );
 -- databases made before these columns existed gain them (at the end: inserts name their columns)

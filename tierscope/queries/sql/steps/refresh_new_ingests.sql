@@ -1,4 +1,4 @@
--- Take the ingests after the derived tables' watermark into them (after derived/anchor_traces.sql): the traces they
+-- Take the ingests after the derived tables' watermark into them (after steps/anchor_traces.sql): the traces they
 -- touch go to trace_rollup_changes for the rollups (merge_rollups.sql), the new exception calls to call_exceptions.
 -- A trace that had calls before (derived_continued_traces) leaves the rollups as it was (-1: its stored calls) and
 -- enters as it is now (+1: all its calls); a new trace enters (+1). Calls are priced as they are read
