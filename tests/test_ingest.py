@@ -886,3 +886,22 @@ def test_a_record_nested_too_deep_to_locate_is_still_quarantined(tmp_path: Path)
     [result] = ingest_paths(con, [tmp_path / "deep.json"])
     assert (result.status, result.loaded, result.quarantined) == ("loaded", 1, 1)
     assert con.sql("select source_line, byte_offset from quarantine").fetchall() == [(2, None)]
+
+
+# ------------------------------------------------------------------ memory: a limit by default, configurable
+def test_memory_limit_defaults_to_2gb_and_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tierscope.cli import main
+    from tierscope.queries.config import ConfigError
+
+    limit = "select current_setting('memory_limit')"
+    con = connect(tmp_path / "a.duckdb")
+    assert con.sql(limit).fetchall() == [("1.8 GiB",)]  # 2GB
+    con.close()
+    con = connect(tmp_path / "a.duckdb", memory_limit="512MB")
+    assert con.sql(limit).fetchall() == [("488.2 MiB",)]
+    con.close()
+    monkeypatch.setenv("TIERSCOPE_MEMORY_LIMIT", "lots")
+    with pytest.raises(ConfigError, match="'lots' is not a memory size"):
+        connect(tmp_path / "a.duckdb")
+    with pytest.raises(SystemExit):
+        main(["ingest", "--db", str(tmp_path / "a.duckdb"), "--memory-limit", "lots", str(tmp_path)])

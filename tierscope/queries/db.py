@@ -38,7 +38,7 @@ from tierscope.queries.config import (
     load_price_book,
     load_routing,
 )
-from tierscope.settings import settings
+from tierscope.settings import memory_size, settings
 
 SQL_DIR = graph.SQL_DIR
 
@@ -106,6 +106,7 @@ def connect(
     price_book: PriceBook | None = None,
     routing: Routing | None = None,
     rebuild: bool = False,
+    memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database read-write with its config tables and SQL layer in place.
 
@@ -114,15 +115,22 @@ def connect(
     When that fails, the database still opens: the stored calls are intact, the derived tables stay as they were
     (tables missing altogether are created empty), ``derived_state.stale_reason`` says why, a one-line warning goes
     to stderr, and the next open (or ``tierscope rebuild``) tries again. Only an explicit ``rebuild`` that fails is
-    an error (:class:`DatabaseError`).
+    an error (:class:`DatabaseError`). ``memory_limit`` (default: the setting, 2GB) bounds DuckDB's memory in this
+    process.
     """
     price_book = price_book or load_price_book(prices_path)
     routing = routing or load_routing(routing_path)
     path = resolve_db_path(db_path)
+    try:
+        limit = memory_size(settings(memory_limit=memory_limit).memory_limit)
+    except ValueError as error:
+        raise ConfigError(f"TIERSCOPE_MEMORY_LIMIT: {error}") from error
     con = _without_quarantine_text(_open_file(path), path)
     try:
         # Calls are stored as UTC; timestamps given without a zone are read as UTC in every cursor too.
         con.execute("set global TimeZone = 'UTC'")
+        # beyond the limit DuckDB spills to its temp_directory, <db file>.tmp beside the database
+        con.execute(f"set global memory_limit = '{limit}'")
         _open_layers(con, price_book, routing, rebuild=rebuild)
     except duckdb.Error as error:
         if rebuild:

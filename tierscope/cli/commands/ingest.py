@@ -17,6 +17,7 @@ from tierscope.cli.common import (
     CliError,
     DatabaseBusy,
     add_database_options,
+    add_memory_limit_option,
     add_spool_option,
     open_database,
     print_json,
@@ -46,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_database_options(parser)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     parser.add_argument("--format", choices=FORMAT_NAMES, help="force a reader")
+    add_memory_limit_option(parser)
     add_spool_option(parser)
 
 

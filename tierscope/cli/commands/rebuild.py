@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from tierscope.cli.common import add_database_options, open_database, print_json
+from tierscope.cli.common import add_database_options, add_memory_limit_option, open_database, print_json
 from tierscope.cli.render import echo
 
 HELP = "recompute priced calls, traces and the daily rollups from the stored calls"
@@ -17,6 +17,7 @@ HELP = "recompute priced calls, traces and the daily rollups from the stored cal
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_database_options(parser)
+    add_memory_limit_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
