@@ -27,6 +27,7 @@ import duckdb
 
 from tierscope.ingest.formats import Reader, UnknownFormatError, detect, reader_named
 from tierscope.ingest.formats.generic import HEAD_BYTES, GenericReader, drop_work_relations, read_head
+from tierscope.ingest.formats.records import GIVEN_TIME_VARIABLE, TIME_FORMAT, file_time
 from tierscope.queries.db import execute_file, one_line, refresh_derived, sql_text, transaction
 
 
@@ -143,10 +144,12 @@ def ingest_file(
     progress: Progress | None = None,
     index: int = 1,
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+    started_at: dt.datetime | None = None,
 ) -> IngestResult:
     """Load one file. ``source`` names it in lineage (defaults to the path as given). ``in_transaction`` runs inside
     the load's transaction, after the rows (a stream commits its read offset there, so rows and offset commit
-    together).
+    together). ``started_at`` (UTC) is the time of records that carry none of their own (batch results), instead of
+    the file's modification time; calls keep where their time came from (``time_source``).
 
     A staged file with nothing to dedup goes straight into ``calls``, typed and validated on the way; only its
     rejected records, if any, are typed into a table (to locate and quarantine them). A file that repeats a
@@ -164,9 +167,12 @@ def ingest_file(
     )
     stop = progress.watch(con, index, source) if progress else (lambda: None)
     drop_work_relations(con)
+    given = started_at.strftime(TIME_FORMAT) if started_at is not None else None
+    if given is not None:
+        con.execute(f"set variable {GIVEN_TIME_VARIABLE} = '{given}'")
     try:
         skipped = 0 if is_blank else reader.stage(con, path)
-        file = _File(path, reader, source, fingerprint(path), skipped)
+        file = _File(path, reader, source, fingerprint(path), skipped, *_untimed(reader, path, given))
         if is_blank:
             loaded = _load_blank(con, file, in_transaction)
         else:
@@ -175,6 +181,8 @@ def ingest_file(
     finally:
         stop()
         drop_work_relations(con)
+        if given is not None:
+            con.execute(f"reset variable {GIVEN_TIME_VARIABLE}")
     rows_read, calls, duplicates, quarantined = counts
     return IngestResult(
         source=source,
@@ -199,6 +207,19 @@ class _File:
     source: str
     fingerprint: str
     skipped: int
+    # the time the reader gave records with none of their own, and where it came from (file or given)
+    untimed_at: dt.datetime | None
+    untimed_source: str
+
+
+def _untimed(reader: Reader, path: Path, given: str | None) -> tuple[dt.datetime | None, str]:
+    """The time a reader gives records with none of their own (its query reads ``$file_time``), and its source;
+    no time for a reader whose records all carry one."""
+    sql_file = getattr(reader, "sql_file", None)
+    if sql_file is None or "$file_time" not in sql_text(sql_file):
+        return None, "log"
+    text, source = (given, "given") if given is not None else (file_time(path), "file")
+    return dt.datetime.strptime(text, TIME_FORMAT), source
 
 
 # What a load returns: the ingest id, its counts (rows_read, loaded, duplicates, quarantined), the first problems.
@@ -214,6 +235,8 @@ def _open_ingest(con: duckdb.DuckDBPyConnection, file: _File) -> tuple[int, dict
         "fingerprint": file.fingerprint,
         "now": dt.datetime.now(dt.UTC).replace(tzinfo=None),
         "skipped": file.skipped,
+        "untimed_at": file.untimed_at,
+        "untimed_source": file.untimed_source,
     }
     [(ingest_id,)] = execute_file(con, "ingest/open_ingest.sql", params).fetchall()
     return int(ingest_id), {**params, "ingest_id": int(ingest_id)}
@@ -358,6 +381,7 @@ def ingest_paths(
     source_format: str | None = None,
     *,
     refresh: bool = True,
+    started_at: dt.datetime | None = None,
 ) -> list[IngestResult]:
     """Load files (folders are expanded), each in its own transaction, which also brings the derived tables the
     marts read up to date with it (:func:`refresh_derived`), so a file is queryable when its transaction commits
@@ -365,7 +389,7 @@ def ingest_paths(
 
     A file that cannot be loaded does not stop the others: it is reported with status ``failed`` and a one-line
     error (nothing of it is stored, and nothing is half-derived); a file inside a folder that no reader recognises
-    is ``skipped``."""
+    is ``skipped``. ``started_at``: the time of records with none of their own (:func:`ingest_file`)."""
     files = _expand(paths)
     progress = Progress(len(files))
     maintain = refresh_derived if refresh else None
@@ -373,7 +397,9 @@ def ingest_paths(
     for index, (path, in_folder) in enumerate(files, start=1):
         started = time.perf_counter()
         try:
-            result = ingest_file(con, path, source_format, progress=progress, index=index, in_transaction=maintain)
+            result = ingest_file(
+                con, path, source_format, progress=progress, index=index, in_transaction=maintain, started_at=started_at
+            )
         except UnknownFormatError as error:
             status: Status = "skipped" if in_folder else "failed"
             reason = (

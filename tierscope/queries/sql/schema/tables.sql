@@ -53,11 +53,16 @@ create table if not exists calls (
     -- the time of its trace's first call (the trace's anchor: a trace counts on that day). Calls are stored in ingest
     -- order, nearly time order, so a scan for the traces of a time range reads only that range's row groups. Set by
     -- the load as started_at, corrected for traces of several calls by steps/anchor_traces.sql.
-    trace_started_at timestamp
+    trace_started_at timestamp,
+    -- where started_at comes from: log (the record's own time), file (the file's modification time: batch results
+    -- carry no time) or given (`tierscope ingest --started-at`, for such records). Only log and given times say how
+    -- recent the data is (mart_freshness).
+    time_source varchar
 );
 -- databases made before these columns existed gain them (at the end: inserts name their columns)
 alter table calls add column if not exists attribute_keys varchar[];
 alter table calls add column if not exists trace_started_at timestamp;
+alter table calls add column if not exists time_source varchar;
 
 -- Records that could not be loaded: where they are (the line they start on, their byte offset and length in the file
 -- as read, decompressed, and the sha256 of their bytes: enough to find and compare them), every reason, and their

@@ -35,7 +35,8 @@ renamed as (
         source,
         source_line,
         ingest_id,
-        ingested_at
+        ingested_at,
+        coalesce(time_source, 'log') as time_source
     from calls
 )
 
