@@ -299,14 +299,22 @@ def _recreate_layers(
     if stale:
         execute_file(con, "steps/drop_retired.sql")
         execute_file(con, "steps/anchor_missing.sql")
+    started = time.perf_counter()
     for path in layers.order:
         model = layers.models[path]
         if model.kind == "derived" and path in stale:
-            started = time.perf_counter()
+            table_started = time.perf_counter()
             con.execute(model.definition())
-            _rebuilt(path, time.perf_counter() - started)
+            _rebuilt(path, time.perf_counter() - table_started)
         elif model.kind in ("macros", "view", "table_macro") and sql_changed:
             con.execute(model.definition())
+    if stale and stored and not rebuild:
+        # an open that rebuilds (a price or routing change, a new tierscope) says so: it can take a while
+        names = ", ".join(sorted(Path(path).stem for path in stale))
+        print(
+            f"tierscope: the config or the SQL changed: rebuilt {names} in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
     fingerprint = config_fingerprint_of(wanted)
     if stale:
         execute_file(con, "steps/derived_state.sql", {"fingerprint": fingerprint})

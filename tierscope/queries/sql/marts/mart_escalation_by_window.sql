@@ -59,7 +59,12 @@ short_windows as (
         time_bucket(to_seconds(settings.drift_window_seconds), scoped.started_at) as window_start,
         count(*) as requests,
         count(*) filter (where scoped.is_escalated) as escalated
-    from int_traces_in_scope(start_at, end_at, task_types, teams, providers) as scoped
+    -- with daily windows, an empty range: the traces are grouped from their calls, which no branch filter skips
+    from int_traces_in_scope(
+        case when (select is_daily from is_daily) then 'infinity'::timestamp else start_at::timestamp end,
+        case when (select is_daily from is_daily) then 'infinity'::timestamp else end_at::timestamp end,
+        task_types, teams, providers
+    ) as scoped
     cross join settings
     where not (select is_daily from is_daily)
     group by all
