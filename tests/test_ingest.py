@@ -471,7 +471,7 @@ def _plant_calls(con: duckdb.DuckDBPyConnection, tokens: list[int]) -> None:
         con.execute(
             "insert into calls select 'planted' || $index, 'planted' || $index, timestamp '2026-11-01 10:00:00', "
             "'classification', null, 'gpt-4o', null, $count, 1, 0, 0, 0, null, 'success', false, null, null, null, "
-            "null, null, null, null, 'planted', 1, currval('ingest_id_seq'), now(), null, null",
+            "null, null, null, null, 'planted', 1, currval('ingest_id_seq'), now(), null, null, null",
             {"index": index, "count": count},
         )
 
