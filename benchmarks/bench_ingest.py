@@ -5,15 +5,16 @@ file, then every mart of ``queries.api`` on the loaded database.
 
 1. Generates an N-row generic NDJSON file set-based with DuckDB (``COPY (select ... from range(N)) TO``)
    and caches it in the workdir, reused while the row count and generator version match.
-2. After one warm-up read of the file (OS cache), times ``create table raw as select * from read_json(file)``
-   into a fresh database file, and ``ingest_paths(connect(fresh db), [file])``; ratio = raw / tierscope
-   (target >= 0.8).
+2. After one warm-up read of the file (OS cache), times two whole processes, alternating, each on a fresh database
+   file: a Python process doing ``create table raw as select * from read_json(file)`` + checkpoint, and
+   ``tierscope ingest FILE`` (until it exits with every mart current); ratio = raw / tierscope (target >= 0.6, aim
+   0.8), medians of ``--repeat`` runs, peak RSS of each (``/usr/bin/time``), and the storage ratio (database file
+   bytes / raw database file bytes, target <= 1.5).
 3. Times each mart of ``queries.api`` on the loaded database (all-time scope), 3 runs each, median
    (target 0.5 s).
 4. Prints a table and writes ``benchmarks/results/latest.json``.
 
-Each measured phase runs in its own child process so that its peak RSS (``getrusage``) and DuckDB's buffer
-pool are its own; the child prints its numbers as one JSON line.
+Each measured run is its own process, timed from outside; the marts phase prints its numbers as one JSON line.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,7 +46,9 @@ RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
 DEFAULT_WORKDIR = Path("/tmp/tierscope-bench")
 DEFAULT_ROWS = 2_000_000
 GENERATOR_VERSION = 1
-INGEST_TARGET_RATIO = 0.8
+INGEST_TARGET_RATIO = 0.6
+STORAGE_TARGET_RATIO = 1.5
+TIME_TOOL = Path("/usr/bin/time")
 MART_TARGET_SECONDS = 0.5
 MART_RUNS = 3
 PHASE_TIMEOUT_SECONDS = 3600
@@ -260,6 +264,7 @@ def phase_raw(db: Path, data: Path) -> JsonDict:
     baseline = _rss_mb()
     started = time.perf_counter()
     con.execute("create table raw as select * from read_json($path)", {"path": str(data)})
+    con.execute("checkpoint")
     seconds = time.perf_counter() - started
     row = con.execute("select count(*) from raw").fetchone()
     started = time.perf_counter()
@@ -274,37 +279,34 @@ def phase_raw(db: Path, data: Path) -> JsonDict:
     }
 
 
-def phase_ingest(db: Path, data: Path) -> JsonDict:
-    from tierscope.ingest.load import ingest_paths, with_transaction
-    from tierscope.queries.db import connect, refresh_derived
-
-    _fresh(db)
+def timed_process(command: list[str]) -> JsonDict:
+    """One whole process, timed from outside (wall clock, start to exit), with its peak RSS from /usr/bin/time when
+    the machine has it."""
+    os.sync()
+    python_path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": python_path}
+    rss_file = Path(tempfile.mkstemp(prefix="tierscope-bench-rss-")[1])
+    wrapped = [str(TIME_TOOL), "-f", "%M", "-o", str(rss_file), *command] if TIME_TOOL.exists() else command
     started = time.perf_counter()
-    con = connect(db)
-    connect_seconds = time.perf_counter() - started
-    baseline = _rss_mb()
-    started = time.perf_counter()
-    results = ingest_paths(con, [data], refresh=False)
+    completed = subprocess.run(
+        wrapped, capture_output=True, text=True, env=env, timeout=PHASE_TIMEOUT_SECONDS, check=False
+    )
     seconds = time.perf_counter() - started
-    # the derived tables the marts read (priced calls, traces) follow in their own transaction, timed apart
-    started = time.perf_counter()
-    with_transaction(con, refresh_derived)
-    refresh_seconds = time.perf_counter() - started
-    threads = con.execute("select current_setting('threads')").fetchone()
-    memory_limit = con.execute("select current_setting('memory_limit')").fetchone()
-    started = time.perf_counter()
-    con.close()
-    return {
-        "seconds": seconds,
-        "refresh_seconds": refresh_seconds,
-        "connect_seconds": connect_seconds,
-        "close_seconds": time.perf_counter() - started,
-        "results": [result.as_json() for result in results],
-        "baseline_rss_mb": baseline,
-        "peak_rss_mb": _peak_rss_mb(),
-        "threads": int(threads[0]) if threads else None,
-        "memory_limit": str(memory_limit[0]) if memory_limit else None,
-    }
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout + completed.stderr)
+        raise SystemExit(f"{' '.join(command)} failed (exit {completed.returncode})")
+    rss_text = rss_file.read_text().strip().splitlines() if TIME_TOOL.exists() else []
+    rss_file.unlink(missing_ok=True)
+    peak = int(rss_text[-1]) / 1024 if rss_text and rss_text[-1].isdigit() else None
+    return {"seconds": seconds, "peak_rss_mb": peak, "stdout": completed.stdout}
+
+
+def raw_command(db: Path, data: Path) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--phase", "raw", "--db", str(db), "--data", str(data)]
+
+
+def tierscope_command(db: Path, data: Path) -> list[str]:
+    return [str(Path(sys.executable).with_name("tierscope")), "ingest", str(data), "--db", str(db), "--json"]
 
 
 def mart_calls() -> list[tuple[str, Callable[[duckdb.DuckDBPyConnection], Any]]]:
@@ -415,20 +417,23 @@ def print_report(report: JsonDict) -> None:
     print(
         f"tierscope benchmark: {report['rows']:,} rows, {report['file_bytes'] / 2**20:,.0f} MiB NDJSON | "
         f"{report['machine']['cores']} cores, {memory / 2**30 if memory else float('nan'):.1f} GiB | "
-        f"duckdb {report['duckdb_version']}, {ingest['threads']} threads"
+        f"duckdb {report['duckdb_version']} | load average {report['machine']['load_average_at_start'][0]:.2f} at "
+        f"start, {report['machine']['load_average_at_end'][0]:.2f} at the end"
     )
     calibration = " ".join(f"{run:.2f}" for run in report["machine"]["calibration_runs_s"])
     print(f"calibration query (machine speed, lower is faster): {calibration} s")
     print()
     heading = "ingest" + (f" (median of {ingest['repeat']})" if ingest["repeat"] > 1 else "")
-    print(f"{heading:<34}{'seconds':>10}{'peak RSS MiB':>14}  runs s")
-    for label, key in (("duckdb read_json -> table", "raw"), ("tierscope ingest_paths", "tierscope")):
+    print(f"{heading:<34}{'seconds':>10}{'peak RSS MiB':>14}  runs s (whole processes)")
+    for label, key in (("duckdb read_json + checkpoint", "raw"), ("tierscope ingest FILE", "tierscope")):
         runs = " ".join(f"{run:.2f}" for run in ingest[key + "_runs_s"])
         print(f"  {label:<32}{ingest[key + '_s']:>10.2f}{ingest[key + '_peak_rss_mb']:>14,.0f}  {runs}")
-    refresh = " ".join(f"{run:.2f}" for run in ingest["derived_refresh_runs_s"])
-    print(f"  {'then derived tables (priced calls, traces)':<44}{refresh} s")
     verdict = "ok" if ingest["meets_target"] else "BELOW TARGET"
     print(f"  ratio raw / tierscope = {ingest['ratio']:.3f}  (target >= {INGEST_TARGET_RATIO}) {verdict}")
+    print(
+        f"  storage: {ingest['tierscope_db_bytes'] / 2**20:,.0f} MiB database / {ingest['raw_db_bytes'] / 2**20:,.0f} "
+        f"MiB raw = {ingest['storage_ratio']:.2f}x (target <= {STORAGE_TARGET_RATIO})"
+    )
     for result in ingest["results"]:
         print(
             f"  rows_read {result['rows_read']:,}  loaded {result['loaded']:,}"
@@ -448,17 +453,20 @@ def print_report(report: JsonDict) -> None:
 def alternate_ingests(
     data: Path, raw_db: Path, tierscope_db: Path, repeat: int
 ) -> tuple[list[JsonDict], list[JsonDict]]:
-    """``repeat`` runs of each contender on ``data``, alternating (raw read_json, then tierscope), each in a fresh
-    child process and database: the raw runs and the tierscope runs. Compare their medians: on a shared machine one
-    run of either can be off by a third."""
+    """``repeat`` runs of each contender on ``data``, alternating (raw read_json, then tierscope ingest), each a whole
+    process on a fresh database: the raw runs and the tierscope runs, with each run's database bytes. Compare their
+    medians: on a shared machine one run of either can be off by a third."""
     raw_runs: list[JsonDict] = []
     ingest_runs: list[JsonDict] = []
     for attempt in range(1, repeat + 1):
         print(f"[{attempt}/{repeat}] duckdb read_json ...", end=" ", flush=True)
-        raw_runs.append(run_phase("raw", raw_db, data))
-        print(f"{raw_runs[-1]['seconds']:.2f} s; tierscope ingest_paths ...", end=" ", flush=True)
-        ingest_runs.append(run_phase("ingest", tierscope_db, data))
-        print(f"{ingest_runs[-1]['seconds']:.2f} s", flush=True)
+        _fresh(raw_db)
+        raw_runs.append({**timed_process(raw_command(raw_db, data)), "db_bytes": raw_db.stat().st_size})
+        print(f"{raw_runs[-1]['seconds']:.2f} s; tierscope ingest ...", end=" ", flush=True)
+        _fresh(tierscope_db)
+        run = timed_process(tierscope_command(tierscope_db, data))
+        ingest_runs.append({**run, "db_bytes": tierscope_db.stat().st_size, "result": json.loads(run["stdout"])})
+        print(f"{ingest_runs[-1]['seconds']:.2f} s (load average {os.getloadavg()[0]:.2f})", flush=True)
     return raw_runs, ingest_runs
 
 
@@ -468,20 +476,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="data file cache and databases")
     parser.add_argument("--keep", action="store_true", help="keep both databases (the data file stays)")
     parser.add_argument(
-        "--repeat", type=int, default=1, help="ingest runs per contender, alternating; medians are compared"
+        "--repeat", type=int, default=3, help="ingest runs per contender, alternating; medians are compared"
     )
-    parser.add_argument("--phase", choices=("raw", "ingest", "marts"), help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=("raw", "marts"), help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.phase:  # child process: one measurement, one JSON line
-        if args.phase == "raw":
-            result = phase_raw(args.db, args.data)
-        elif args.phase == "ingest":
-            result = phase_ingest(args.db, args.data)
-        else:
-            result = phase_marts(args.db)
+        result = phase_raw(args.db, args.data) if args.phase == "raw" else phase_marts(args.db)
         print(RESULT_MARKER + json.dumps(result))
         return 0
 
@@ -511,7 +514,8 @@ def main(argv: list[str] | None = None) -> int:
     ingest_seconds = statistics.median(run["seconds"] for run in ingest_runs)
     raw, ingest = raw_runs[-1], ingest_runs[-1]
     ratio = raw_seconds / ingest_seconds
-    loaded = sum(result["loaded"] for result in ingest["results"])
+    loaded = int(ingest["result"]["loaded"])
+    storage_ratio = ingest["db_bytes"] / raw["db_bytes"]
     report: JsonDict = {
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "rows": args.rows,
@@ -524,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "load_average_at_start": list(load_average),
+            "load_average_at_end": list(os.getloadavg()),
             "calibration_query": CALIBRATION_SQL,
             "calibration_runs_s": calibration,
         },
@@ -534,22 +539,17 @@ def main(argv: list[str] | None = None) -> int:
             "repeat": args.repeat,
             "raw_runs_s": [run["seconds"] for run in raw_runs],
             "tierscope_runs_s": [run["seconds"] for run in ingest_runs],
-            "derived_refresh_runs_s": [run["refresh_seconds"] for run in ingest_runs],
             "ratio": ratio,
             "target_ratio": INGEST_TARGET_RATIO,
             "meets_target": ratio >= INGEST_TARGET_RATIO,
-            "raw_rows": raw["rows"],
-            "raw_close_s": raw["close_seconds"],
-            "tierscope_connect_s": ingest["connect_seconds"],
-            "tierscope_close_s": ingest["close_seconds"],
-            "raw_peak_rss_mb": max(run["peak_rss_mb"] for run in raw_runs),
-            "raw_baseline_rss_mb": raw["baseline_rss_mb"],
-            "tierscope_peak_rss_mb": max(run["peak_rss_mb"] for run in ingest_runs),
-            "tierscope_baseline_rss_mb": ingest["baseline_rss_mb"],
-            "threads": ingest["threads"],
-            "memory_limit": ingest["memory_limit"],
+            "raw_peak_rss_mb": max((run["peak_rss_mb"] or 0) for run in raw_runs),
+            "tierscope_peak_rss_mb": max((run["peak_rss_mb"] or 0) for run in ingest_runs),
+            "raw_db_bytes": raw["db_bytes"],
+            "tierscope_db_bytes": ingest["db_bytes"],
+            "storage_ratio": storage_ratio,
+            "storage_target_ratio": STORAGE_TARGET_RATIO,
             "warm_up_read_s": warm_seconds,
-            "results": ingest["results"],
+            "results": ingest["result"]["files"],
             "all_rows_loaded": loaded == args.rows,
         },
         "mart_target_s": MART_TARGET_SECONDS,

@@ -4,9 +4,9 @@ scenario read through the daily rollups under a 1 GB DuckDB memory limit, peak m
     python benchmarks/bench_scale.py [--rows 100000000 --rows 10000000] [--memory-limit 1GB] [--workdir DIR]
 
 1. Builds each database once and reuses it (a meta file records the generator version): the calls are made
-   set-based by DuckDB (``insert into requests ... from range(...)``, 10M at a time, the generator of
+   set-based by DuckDB (``insert into calls ... from range(...)``, 10M at a time, the generator of
    ``bench_ingest.py``: a month of traffic, 5% two-call traces), recorded as one ingest, then ``tierscope rebuild``'s
-   path (``connect(rebuild=True)``) prices them and builds traces and rollups; both steps are timed.
+   path (``connect(rebuild=True)``) anchors their traces and builds the rollups; both steps are timed.
 2. In a child process per database (its own peak RSS): ``set memory_limit``, then every mart function of
    ``queries.api`` on three scopes (all time; the last 7 whole days for two teams; 7 days from 07:00 to 05:00),
    one warm-up then 3 runs, median; and ``scenario.whatif`` with one scenario (every task one tier cheaper).
@@ -85,7 +85,7 @@ def ensure_database(rows: int, workdir: Path) -> tuple[Path, JsonDict]:
         stop = min(first + BUILD_PART_ROWS, rows)
         con.execute(
             f"""
-            insert into requests by name
+            insert into calls by name
             select
                 calls.*,
                 0::bigint as cache_write_tokens,
@@ -104,7 +104,7 @@ def ensure_database(rows: int, workdir: Path) -> tuple[Path, JsonDict]:
     )
     con.close()
     insert_seconds = time.perf_counter() - started
-    print("  pricing calls, building traces and rollups ...", flush=True)
+    print("  anchoring traces, building the rollups ...", flush=True)
     started = time.perf_counter()
     connect(db, rebuild=True).close()
     meta = {
@@ -178,7 +178,7 @@ def phase_marts(db: Path, memory_limit: str) -> JsonDict:
         "last 7 days, 2 teams": api.Scope(
             start=last_day - dt.timedelta(days=6), end=last_day + dt.timedelta(days=1), teams=tuple(teams)
         ),
-        # partial days at both ends (07:00 to 05:00): those hours are read from the calls and traces themselves
+        # partial days at both ends (07:00 to 05:00): those hours are read from the calls themselves
         "partial days": api.Scope(
             start=dt.datetime.combine(last_day - dt.timedelta(days=7), dt.time(7)),
             end=dt.datetime.combine(last_day, dt.time(5)),
@@ -190,7 +190,8 @@ def phase_marts(db: Path, memory_limit: str) -> JsonDict:
     maps = {"one tier cheaper": one_tier_cheaper()}
     whatif = {name: timed(functools.partial(scenario.whatif, con, maps, scope)) for name, scope in scopes.items()}
     [counts] = con.execute(
-        "select (select count(*) from calls), (select count(*) from traces), (select count(*) from call_rollup), "
+        "select (select count(*) from calls), (select sum(requests) from trace_rollup), "
+        "(select count(*) from call_rollup), "
         "(select count(*) from trace_rollup), current_setting('memory_limit'), current_setting('threads')"
     ).fetchall()
     con.close()

@@ -90,7 +90,11 @@ def traces_db(build_db: BuildDb, routing_path: Path) -> duckdb.DuckDBPyConnectio
 
 
 def test_trace_escalation(traces_db: duckdb.DuckDBPyConnection) -> None:
-    got = dict(traces_db.execute("select trace_id, is_escalated from traces").fetchall())
+    got = dict(
+        traces_db.execute(
+            "select trace_id, is_escalated from int_traces_in_scope(null, null, null, null, null)"
+        ).fetchall()
+    )
     expected = {calls[0]["trace_id"]: escalated for calls, escalated in TRACE_CASES.values()}
     assert got == expected
 

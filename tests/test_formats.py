@@ -607,7 +607,7 @@ def test_every_format_loads_the_same_straight_or_general(tmp_path: Path, monkeyp
     every format."""
     import tierscope.ingest.load as load
 
-    straight = load._load_straight
+    straight = load._load_without_dedup
     taken: dict[str, bool] = {}
 
     def spy(*args: object) -> load.Loaded | None:
@@ -623,10 +623,10 @@ def test_every_format_loads_the_same_straight_or_general(tmp_path: Path, monkeyp
         ]
 
     files = sample_copies(tmp_path)
-    monkeypatch.setattr(load, "_load_straight", spy)
+    monkeypatch.setattr(load, "_load_without_dedup", spy)
     both = connect(tmp_path / "both.duckdb")
     ingest_paths(both, files)
-    monkeypatch.setattr(load, "_load_straight", lambda *args: None)
+    monkeypatch.setattr(load, "_load_without_dedup", lambda *args: None)
     general = connect(tmp_path / "general.duckdb")
     ingest_paths(general, files)
     assert taken == {name: counts[2] == 0 for name, counts in ACCOUNTING.items()}  # no duplicates: straight

@@ -301,7 +301,7 @@ def _load_both_ways(
     file whether the straight load took it."""
     import tierscope.ingest.load as load
 
-    straight = load._load_straight
+    straight = load._load_without_dedup
     taken: list[bool] = []
 
     def spy(*args: object, **kwargs: object) -> load.Loaded | None:
@@ -309,10 +309,10 @@ def _load_both_ways(
         taken.append(loaded is not None)
         return loaded
 
-    monkeypatch.setattr(load, "_load_straight", spy)
+    monkeypatch.setattr(load, "_load_without_dedup", spy)
     both = connect(tmp_path / "both.duckdb")
     ingest_paths(both, files)
-    monkeypatch.setattr(load, "_load_straight", lambda *args, **kwargs: None)
+    monkeypatch.setattr(load, "_load_without_dedup", lambda *args, **kwargs: None)
     general = connect(tmp_path / "general.duckdb")
     ingest_paths(general, files)
     return _tables(both), _tables(general), taken
@@ -475,7 +475,7 @@ def _plant_calls(con: duckdb.DuckDBPyConnection, tokens: list[int]) -> None:
             "tags, source, source_line, ingest_id, ingested_at, attribute_keys) "
             "select 'planted' || $index, 'planted' || $index, timestamp '2026-11-01 10:00:00', "
             "'classification', null, 'gpt-4o', null, $count, 1, 0, 0, 0, null, 'success', false, null, null, null, "
-            "null, null, null, null, 'planted', 1, currval('ingest_id_seq'), now(), null",
+            "null, null, null, null, 'planted', 1, currval('ingest_id_seq'), now(), null, null, null",
             {"index": index, "count": count},
         )
 
@@ -487,11 +487,14 @@ def test_stored_token_sums_cannot_overflow(tmp_path: Path) -> None:
     con = connect(tmp_path / "db.duckdb")  # the refresh on open sums them: 2^63 is past BIGINT
     assert con.sql("select sum(input_tokens) from call_rollup").fetchall() == [(2**63,)]
     assert con.sql("select sum(input_tokens) from trace_rollup").fetchall() == [(2**63,)]
-    assert con.sql("select input_tokens from traces").fetchall() == [(2**62,), (2**62,)]
+    assert con.sql("select input_tokens from int_traces_in_scope(null, null, null, null, null)").fetchall() == [
+        (2**62,),
+        (2**62,),
+    ]
     assert con.sql("select stale_reason from derived_state").fetchall() == [(None,)]
 
 
-def test_a_failed_refresh_leaves_the_database_openable_and_rebuild_repairs_it(
+def test_a_failed_refresh_fails_its_file_and_the_database_stays_openable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tierscope.cli import main
@@ -502,19 +505,25 @@ def test_a_failed_refresh_leaves_the_database_openable_and_rebuild_repairs_it(
     ingest_paths(con, [write_jsonl(tmp_path / "a.jsonl", GOOD[:2])])
     # a derived table the refresh can no longer merge into (as after a crash or a hand edit)
     con.execute("alter table call_rollup drop column cost_usd")
-    [result] = ingest_paths(con, [write_jsonl(tmp_path / "b.jsonl", GOOD[2:])])
-    assert (result.status, result.loaded) == ("loaded", 2)  # the calls are committed all the same
+    second = write_jsonl(tmp_path / "b.jsonl", GOOD[2:])
+    # the refresh runs in the file's transaction: the file fails whole, nothing of it is stored or half-derived
+    [result] = ingest_paths(con, [second])
+    assert result.status == "failed" and result.error is not None and "cost_usd" in result.error
+    assert con.sql("select count(*) from calls").fetchall() == [(2,)]
+    # loaded without the refresh (as a stream does), the calls are committed and the refresh on open fails
+    [result] = ingest_paths(con, [second], refresh=False)
+    assert (result.status, result.loaded) == ("loaded", 2)
+    con.close()
+    capsys.readouterr()
+
+    con = connect(db)  # opens; says what is stale, on stderr and in derived_state
     reason = derived_stale_reason(con)
     assert reason is not None and "cost_usd" in reason
+    assert con.sql("select count(*) from calls").fetchall() == [(4,)]
     con.close()
     warning = capsys.readouterr().err
     assert warning.count("\n") == 1 and "the derived tables are behind the stored calls" in warning
-
-    con = connect(db)  # opens; says what is stale, on stderr and in derived_state
-    assert derived_stale_reason(con) is not None
-    assert con.sql("select count(*) from calls").fetchall() == [(4,)]
-    con.close()
-    assert "tierscope rebuild" in capsys.readouterr().err
+    assert "tierscope rebuild" in warning
 
     assert main(["rebuild", "--db", str(db)]) == 0
     con = connect(db)
@@ -534,14 +543,20 @@ def test_a_failed_rebuild_on_open_keeps_the_old_derived_tables(tmp_path: Path) -
     ingest_paths(con, [write_jsonl(tmp_path / "a.jsonl", GOOD)])
     # a derived table another process left in a shape the rebuild cannot replace (a view of the same name)
     con.execute("drop table simulator_rollup; create view simulator_rollup as select 1 as day")
-    con.execute("update derived_state set config_fingerprint = 'old'")  # as after a price change
     con.close()
-    con = connect(db)
+    # a routing change every derived table reads: they are rebuilt on open, which fails
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(
+        (REPO / "tierscope" / "config" / "routing.yaml")
+        .read_text()
+        .replace("default_tier: tier2", "default_tier: tier1")
+    )
+    con = connect(db, routing_path=routing)
     assert derived_stale_reason(con) is not None
-    assert con.sql("select count(*) from priced_calls").fetchall() == [(4,)]
+    assert con.sql("select count(*) from calls").fetchall() == [(4,)]
     con.close()
     with pytest.raises(DatabaseError, match="the derived tables cannot be rebuilt"):
-        connect(db, rebuild=True)
+        connect(db, rebuild=True, routing_path=routing)
 
 
 # ------------------------------------------------------------------ no file stops a run; each failure is one line
@@ -875,3 +890,22 @@ def test_a_record_nested_too_deep_to_locate_is_still_quarantined(tmp_path: Path)
     [result] = ingest_paths(con, [tmp_path / "deep.json"])
     assert (result.status, result.loaded, result.quarantined) == ("loaded", 1, 1)
     assert con.sql("select source_line, byte_offset from quarantine").fetchall() == [(2, None)]
+
+
+# ------------------------------------------------------------------ memory: a limit by default, configurable
+def test_memory_limit_defaults_to_2gb_and_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tierscope.cli import main
+    from tierscope.queries.config import ConfigError
+
+    limit = "select current_setting('memory_limit')"
+    con = connect(tmp_path / "a.duckdb")
+    assert con.sql(limit).fetchall() == [("1.8 GiB",)]  # 2GB
+    con.close()
+    con = connect(tmp_path / "a.duckdb", memory_limit="512MB")
+    assert con.sql(limit).fetchall() == [("488.2 MiB",)]
+    con.close()
+    monkeypatch.setenv("TIERSCOPE_MEMORY_LIMIT", "lots")
+    with pytest.raises(ConfigError, match="'lots' is not a memory size"):
+        connect(tmp_path / "a.duckdb")
+    with pytest.raises(SystemExit):
+        main(["ingest", "--db", str(tmp_path / "a.duckdb"), "--memory-limit", "lots", str(tmp_path)])

@@ -62,6 +62,8 @@ def traffic(seed: int, first_day: int, days: int, traces: int, prefix: str) -> l
     return records
 
 
+ALL_TRACES = "int_traces_in_scope(null, null, null, null, null)"
+
 SCOPES = {
     "all time": api.Scope(),
     "whole days": api.Scope(start=dt.date(2026, 5, 3), end=dt.date(2026, 5, 9)),
@@ -191,7 +193,8 @@ def test_rollups_match_raw_rows_after_ingests_and_a_reingest(tmp_path: Path, fil
     [result] = ingest_paths(con, files[1:])
     assert result.loaded > 0
     [(continued,)] = con.execute(
-        "select count(*) from traces where calls > 1 and trace_id like 'a-%' and final_served_model = 'claude-opus-4-7'"
+        f"select count(*) from {ALL_TRACES} "
+        "where calls > 1 and trace_id like 'a-%' and final_served_model = 'claude-opus-4-7'"
     ).fetchall()
     assert continued >= 40
     assert_rollups_equal_a_rebuild(con)
@@ -214,7 +217,7 @@ def test_whatif_through_the_rollup_equals_the_edges_read_raw(tmp_path: Path, fil
     # the same traces as a scope whose edges are partial days: May 1 23:59:59.999999 holds no trace
     edges = api.Scope(start=dt.datetime(2026, 5, 1, 23, 59, 59, 999999), end=dt.datetime(2026, 5, 8, 0, 0, 0, 1))
     [(edge_traces,)] = con.execute(
-        "select count(*) from traces where started_at in ('2026-05-01 23:59:59.999999', '2026-05-08 00:00:00')"
+        f"select count(*) from {ALL_TRACES} where started_at in ('2026-05-01 23:59:59.999999', '2026-05-08 00:00:00')"
     ).fetchall()
     assert edge_traces == 0
     columns = ["task_type", "requests", "baseline_cost_usd", "scenario_cost_usd", "guarded_calls",
@@ -250,7 +253,7 @@ def test_price_change_rebuilds_the_rollups(
     prices.write_text(text.replace("input: 0.15, output: 0.60", "input: 0.30, output: 0.60"))
     con = connect(db, prices_path=prices)
     [(new_cost,)] = con.execute("select sum(cost_usd) from call_rollup").fetchall()
-    [(raw_cost,)] = con.execute("select sum(cost_usd) from priced_calls").fetchall()
+    [(raw_cost,)] = con.execute("select sum(cost_usd) from int_priced_calls").fetchall()
     assert new_cost == pytest.approx(raw_cost, rel=1e-12)
     assert new_cost > old_cost
     assert_rollups_equal_a_rebuild(con)

@@ -46,6 +46,24 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON (stable keys)")
 
 
+def add_memory_limit_option(parser: argparse.ArgumentParser) -> None:
+    from tierscope.settings import DEFAULT_MEMORY_LIMIT, memory_size
+
+    def size(value: str) -> str:
+        try:
+            return memory_size(value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from error
+
+    parser.add_argument(
+        "--memory-limit",
+        type=size,
+        metavar="SIZE",
+        help=f"DuckDB memory limit; it spills to <db file>.tmp beyond it (default: $TIERSCOPE_MEMORY_LIMIT or "
+        f"{DEFAULT_MEMORY_LIMIT})",
+    )
+
+
 def add_spool_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spool", metavar="DIR", help="spool folder (default: $TIERSCOPE_SPOOL or <db file>.spool)")
 
@@ -97,7 +115,9 @@ def open_database(
     if must_exist and path != ":memory:" and not Path(path).exists():
         raise CliError(f"no database at {path}; load logs first: tierscope ingest PATH --db {path}")
     try:
-        con = connect(path, args.prices, args.routing, rebuild=rebuild)
+        con = connect(
+            path, args.prices, args.routing, rebuild=rebuild, memory_limit=getattr(args, "memory_limit", None)
+        )
     except duckdb.IOException as error:
         if not owner.is_lock_error(error):
             raise

@@ -4,9 +4,9 @@ Every file is loaded in one transaction together with its ledger row in ``ingest
 ``rows_read = loaded + duplicates + quarantined`` holds for each file and a crash leaves nothing half-loaded. A file
 that cannot be read at all (a corrupt gzip or Parquet file, a truncated JSON document) is reported as failed with
 one line saying why, and the files after it still load (:func:`ingest_paths`). A
-file with nothing to dedup goes from the stage straight into ``requests`` in one pass (its rejected records, if any,
-typed apart for quarantine); a file that repeats a request_id takes the general load, whose typed table feeds
-quarantine and dedup.
+file with nothing to dedup goes from the stage straight into ``calls`` in one pass (its rejected records, if any,
+typed apart for quarantine); a file that repeats a request_id takes the load with dedup, whose typed table feeds
+quarantine and dedup. The derived tables follow each file in its own transaction.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ import duckdb
 
 from tierscope.ingest.formats import Reader, UnknownFormatError, detect, reader_named
 from tierscope.ingest.formats.generic import HEAD_BYTES, GenericReader, drop_work_relations, read_head
-from tierscope.queries.db import execute_file, one_line, refresh_derived_or_mark_stale, sql_text
+from tierscope.ingest.formats.records import GIVEN_TIME_VARIABLE, TIME_FORMAT, file_time
+from tierscope.queries.db import execute_file, one_line, refresh_derived, sql_text, transaction
 
 
 @dataclass(frozen=True)
@@ -143,15 +144,17 @@ def ingest_file(
     progress: Progress | None = None,
     index: int = 1,
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+    started_at: dt.datetime | None = None,
 ) -> IngestResult:
     """Load one file. ``source`` names it in lineage (defaults to the path as given). ``in_transaction`` runs inside
     the load's transaction, after the rows (a stream commits its read offset there, so rows and offset commit
-    together).
+    together). ``started_at`` (UTC) is the time of records that carry none of their own (batch results), instead of
+    the file's modification time; calls keep where their time came from (``time_source``).
 
-    A staged file with nothing to dedup goes straight into ``requests``, typed and validated on the way; only its
+    A staged file with nothing to dedup goes straight into ``calls``, typed and validated on the way; only its
     rejected records, if any, are typed into a table (to locate and quarantine them). A file that repeats a
-    request_id, its own or a stored one, takes the general load (typed table, quarantine, dedup). Both give the same
-    rows."""
+    request_id, its own or a stored one, takes the load with dedup (typed table, quarantine, dedup). Both give the
+    same rows."""
     started = time.perf_counter()
     source = source or str(path)
     if not path.is_file():
@@ -164,17 +167,22 @@ def ingest_file(
     )
     stop = progress.watch(con, index, source) if progress else (lambda: None)
     drop_work_relations(con)
+    given = started_at.strftime(TIME_FORMAT) if started_at is not None else None
+    if given is not None:
+        con.execute(f"set variable {GIVEN_TIME_VARIABLE} = '{given}'")
     try:
         skipped = 0 if is_blank else reader.stage(con, path)
-        file = _File(path, reader, source, fingerprint(path), skipped)
+        file = _File(path, reader, source, fingerprint(path), skipped, *_untimed(reader, path, given))
         if is_blank:
             loaded = _load_blank(con, file, in_transaction)
         else:
-            loaded = _load_straight(con, file, in_transaction) or _load_general(con, file, in_transaction)
+            loaded = _load_without_dedup(con, file, in_transaction) or _load_with_dedup(con, file, in_transaction)
         ingest_id, counts, problems = loaded
     finally:
         stop()
         drop_work_relations(con)
+        if given is not None:
+            con.execute(f"reset variable {GIVEN_TIME_VARIABLE}")
     rows_read, calls, duplicates, quarantined = counts
     return IngestResult(
         source=source,
@@ -199,6 +207,19 @@ class _File:
     source: str
     fingerprint: str
     skipped: int
+    # the time the reader gave records with none of their own, and where it came from (file or given)
+    untimed_at: dt.datetime | None
+    untimed_source: str
+
+
+def _untimed(reader: Reader, path: Path, given: str | None) -> tuple[dt.datetime | None, str]:
+    """The time a reader gives records with none of their own (its query reads ``$file_time``), and its source;
+    no time for a reader whose records all carry one."""
+    sql_file = getattr(reader, "sql_file", None)
+    if sql_file is None or "$file_time" not in sql_text(sql_file):
+        return None, "log"
+    text, source = (given, "given") if given is not None else (file_time(path), "file")
+    return dt.datetime.strptime(text, TIME_FORMAT), source
 
 
 # What a load returns: the ingest id, its counts (rows_read, loaded, duplicates, quarantined), the first problems.
@@ -214,12 +235,14 @@ def _open_ingest(con: duckdb.DuckDBPyConnection, file: _File) -> tuple[int, dict
         "fingerprint": file.fingerprint,
         "now": dt.datetime.now(dt.UTC).replace(tzinfo=None),
         "skipped": file.skipped,
+        "untimed_at": file.untimed_at,
+        "untimed_source": file.untimed_source,
     }
     [(ingest_id,)] = execute_file(con, "ingest/open_ingest.sql", params).fetchall()
     return int(ingest_id), {**params, "ingest_id": int(ingest_id)}
 
 
-def _load_straight(
+def _load_without_dedup(
     con: duckdb.DuckDBPyConnection,
     file: _File,
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
@@ -231,40 +254,42 @@ def _load_straight(
     _create_view(con, "ingest_typed", "ingest/normalize.sql")
     [(keeps_order,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
     restore_order = f"set preserve_insertion_order = {'true' if keeps_order else 'false'}"
-    con.execute("begin")
     try:
-        [(rows_read, ids, distinct_ids, already_loaded)] = execute_file(con, "ingest/straight_check.sql").fetchall()
-        if distinct_ids != ids or already_loaded:
-            con.execute("rollback")
-            return None
-        ingest_id, params = _open_ingest(con, file)
-        # Every row carries its record number already, so the insert need not keep the stage's order: then DuckDB
-        # appends whole row groups from each thread, where an order-preserving insert into the existing table leaves
-        # partial row groups that the next checkpoint rewrites (about as long again as the insert).
-        con.execute("set preserve_insertion_order = false")
-        _create_view(con, "ingest_new_calls", "ingest/valid_calls.sql")
-        [(loaded,)] = execute_file(con, "ingest/load_calls.sql", params).fetchall()
-        con.execute(restore_order)
-        rejects = 0
-        problems: tuple[Problem, ...] = ()
-        if loaded < rows_read:
-            con.execute("drop view ingest_typed")
-            con.execute(
-                "create temp table ingest_typed as\nselect * from (\n"
-                + sql_text("ingest/normalize.sql")
-                + "\n) as typed\nwhere reject_reason is not null"
-            )
-            file.reader.locate(con, file.path)
-            execute_file(con, "ingest/load_quarantine.sql", params)
-            [(rejects,)] = con.execute("select count(*) from ingest_typed").fetchall()
-            problems = _problems(con, file)
-        counts = _close_ingest(con, {**params, "rows_read": rows_read, "quarantined": rejects}, in_transaction)
-    except BaseException:
-        con.execute("rollback")
-        raise
+        with transaction(con):
+            [(rows_read, ids, distinct_ids, already_loaded)] = execute_file(con, "ingest/straight_check.sql").fetchall()
+            if distinct_ids != ids or already_loaded:
+                raise _NeedsDedup
+            ingest_id, params = _open_ingest(con, file)
+            # Every row carries its record number already, so the insert need not keep the stage's order: then DuckDB
+            # appends whole row groups from each thread, where an order-preserving insert into the existing table leaves
+            # partial row groups that the next checkpoint rewrites (about as long again as the insert).
+            con.execute("set preserve_insertion_order = false")
+            _create_view(con, "ingest_new_calls", "ingest/valid_calls.sql")
+            [(loaded,)] = execute_file(con, "ingest/load_calls.sql", params).fetchall()
+            con.execute(restore_order)
+            rejects = 0
+            problems: tuple[Problem, ...] = ()
+            if loaded < rows_read:
+                con.execute("drop view ingest_typed")
+                con.execute(
+                    "create temp table ingest_typed as\nselect * from (\n"
+                    + sql_text("ingest/normalize.sql")
+                    + "\n) as typed\nwhere reject_reason is not null"
+                )
+                file.reader.locate(con, file.path)
+                execute_file(con, "ingest/load_quarantine.sql", params)
+                [(rejects,)] = con.execute("select count(*) from ingest_typed").fetchall()
+                problems = _problems(con, file)
+            counts = _close_ingest(con, {**params, "rows_read": rows_read, "quarantined": rejects}, in_transaction)
+    except _NeedsDedup:
+        return None
     finally:
         con.execute(restore_order)  # again after a rollback: an aborted transaction refuses SET
     return ingest_id, counts, problems
+
+
+class _NeedsDedup(Exception):
+    """The staged file repeats a request_id (its own or a stored one): it takes the load with dedup."""
 
 
 def _load_blank(
@@ -273,22 +298,18 @@ def _load_blank(
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
 ) -> Loaded:
     """A file with no record: its ledger row (0 rows) and the caller's statements, in one transaction."""
-    con.execute("begin")
-    try:
+    with transaction(con):
         ingest_id, params = _open_ingest(con, file)
         counts = _close_ingest(con, {**params, "rows_read": 0, "quarantined": 0}, in_transaction)
-    except BaseException:
-        con.execute("rollback")
-        raise
     return ingest_id, counts, ()
 
 
-def _load_general(
+def _load_with_dedup(
     con: duckdb.DuckDBPyConnection,
     file: _File,
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
 ) -> Loaded:
-    """The general load, for a file that repeats a request_id: the staged file typed and validated once into the
+    """The load with dedup, for a file that repeats a request_id: the staged file typed and validated once into the
     table ingest_typed, rejected records located, then one transaction with the ledger row, the quarantined records,
     the new calls (deduplicated within the file and against stored calls) and the counts."""
     drop_work_relations(con, only=("ingest_typed",))
@@ -298,17 +319,13 @@ def _load_general(
     ).fetchall()
     if rejects:
         file.reader.locate(con, file.path)
-    con.execute("begin")
-    try:
+    with transaction(con):
         ingest_id, params = _open_ingest(con, file)
         params = {**params, "rows_read": rows_read, "quarantined": rejects}
         execute_file(con, "ingest/load_quarantine.sql", params)
         _create_view(con, "ingest_new_calls", "ingest/new_calls.sql")
         execute_file(con, "ingest/load_calls.sql", params)
         counts = _close_ingest(con, params, in_transaction)
-    except BaseException:
-        con.execute("rollback")
-        raise
     return ingest_id, counts, _problems(con, file)
 
 
@@ -317,11 +334,10 @@ def _close_ingest(
     params: dict[str, object],
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None,
 ) -> tuple[int, ...]:
-    """The end of a load's transaction: the ledger row's counts, the caller's own statements, the commit."""
+    """The end of a load's transaction: the ledger row's counts and the caller's own statements."""
     [counts] = execute_file(con, "ingest/record_counts.sql", params).fetchall()
     if in_transaction is not None:
         in_transaction(con)
-    con.execute("commit")
     return tuple(int(value) for value in counts)
 
 
@@ -365,20 +381,25 @@ def ingest_paths(
     source_format: str | None = None,
     *,
     refresh: bool = True,
+    started_at: dt.datetime | None = None,
 ) -> list[IngestResult]:
-    """Load files (folders are expanded), each in its own transaction, then bring the derived tables the marts read
-    up to date in one more (``refresh=False`` leaves that to the next open or :func:`refresh_derived`).
+    """Load files (folders are expanded), each in its own transaction, which also brings the derived tables the
+    marts read up to date with it (:func:`refresh_derived`), so a file is queryable when its transaction commits
+    (``refresh=False`` leaves that to the next open or :func:`refresh_derived`).
 
     A file that cannot be loaded does not stop the others: it is reported with status ``failed`` and a one-line
-    error (nothing of it is stored); a file inside a folder that no reader recognises is ``skipped``. A failed
-    refresh of the derived tables is recorded and warned about (the files are committed), never raised."""
+    error (nothing of it is stored, and nothing is half-derived); a file inside a folder that no reader recognises
+    is ``skipped``. ``started_at``: the time of records with none of their own (:func:`ingest_file`)."""
     files = _expand(paths)
     progress = Progress(len(files))
+    maintain = refresh_derived if refresh else None
     results = []
     for index, (path, in_folder) in enumerate(files, start=1):
         started = time.perf_counter()
         try:
-            result = ingest_file(con, path, source_format, progress=progress, index=index)
+            result = ingest_file(
+                con, path, source_format, progress=progress, index=index, in_transaction=maintain, started_at=started_at
+            )
         except UnknownFormatError as error:
             status: Status = "skipped" if in_folder else "failed"
             reason = (
@@ -394,8 +415,6 @@ def ingest_paths(
                 str(path), source_format or "unknown", "failed", _failure(error), time.perf_counter() - started
             )
         results.append(result)
-    if refresh:
-        refresh_derived_or_mark_stale(con)
     return results
 
 
@@ -412,10 +431,6 @@ def _failure(error: Exception) -> str:
 
 
 def with_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
-    con.execute("begin")
-    try:
+    """``work(con)`` in one :func:`~tierscope.queries.db.transaction`."""
+    with transaction(con):
         work(con)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise

@@ -17,7 +17,7 @@ import duckdb
 from tierscope.errors import UserError
 from tierscope.ingest.formats.generic import file_kind
 from tierscope.ingest.load import fingerprint, read_head
-from tierscope.queries.db import execute_file, sql_text
+from tierscope.queries.db import execute_file, sql_text, transaction
 
 PROFILING_FIELDS = (
     "prompt_id",
@@ -100,14 +100,9 @@ def load_profiling(con: duckdb.DuckDBPyConnection, path: Path, source: str | Non
         )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     params = {"source": source or str(path), "fingerprint": source_fingerprint, "now": now}
-    con.execute("begin")
-    try:
+    with transaction(con):
         [(run_id, rows_read, loaded, quarantined)] = execute_file(
             con, "ingest/load_profiling_run.sql", params
         ).fetchall()
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     con.execute("drop table if exists profiling_stage; drop table if exists profiling_typed")
     return ProfilingLoad(run_id, rows_read, loaded, quarantined, is_new_run=True)

@@ -1,19 +1,25 @@
-"""Opening a tierscope database: the stored tables, the config tables and the SQL layer, in that order.
+"""Opening a tierscope database: the stored tables, the config tables, the SQL layer and the derived tables.
 
-The SQL layer is the files under ``queries/sql``: one view (or, when it takes arguments, one table macro) per file,
-registered in dependency order. A file whose first line is ``-- params: a, b`` becomes ``create macro name(a, b)
-as table ...``; any other file becomes ``create view name as ...``. Config tables (``cfg_*``) are rewritten from the
-YAML files on every open, so a ``--prices`` / ``--routing`` override applies to that process only.
+The SQL layer is the model files under ``queries/sql`` (queries/graph.py): one view (or, when it takes arguments,
+one table macro) per file, created in the order of what each reads. A file whose first line is ``-- params: a, b``
+becomes ``create macro name(a, b) as table ...``; any other query file becomes ``create view name as ...``. The
+database keeps a fingerprint of the SQL layer, of each config table (``cfg_*``, written from the YAML files) and of
+each derived table (the SQL and config tables it reads): an open redoes only what changed, so opening an unchanged
+database writes nothing, and a ``--prices`` / ``--routing`` override rebuilds only the derived tables that read it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import sys
+import time
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +27,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from tierscope.queries import graph
 from tierscope.queries.config import (
     VARIANTS,
     ConfigError,
@@ -31,90 +38,9 @@ from tierscope.queries.config import (
     load_price_book,
     load_routing,
 )
-from tierscope.settings import settings
+from tierscope.settings import memory_size, settings
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
-
-# Dependency order: each file may use only what comes before it.
-SQL_LAYERS: tuple[str, ...] = (
-    "schema/tables.sql",
-    "staging/macros.sql",
-    "ingest/macros.sql",
-    "staging/stg_calls.sql",
-    "staging/stg_model_names.sql",
-    "staging/stg_prices.sql",
-    "staging/stg_tier_models.sql",
-    "staging/stg_profiling_results.sql",
-    "staging/stg_input_bands.sql",
-    "intermediate/int_priced_calls.sql",
-    "derived/priced_calls.sql",
-    "intermediate/int_call_exceptions.sql",
-    "derived/call_exceptions.sql",
-    "intermediate/int_traces.sql",
-    "derived/traces.sql",
-    "derived/trace_rollup_changes.sql",
-    "intermediate/int_call_slice.sql",
-    "intermediate/int_trace_slice.sql",
-    "intermediate/int_call_groups.sql",
-    "intermediate/int_trace_groups.sql",
-    "intermediate/int_trace_cost_buckets.sql",
-    "intermediate/int_call_output_buckets.sql",
-    "derived/call_rollup.sql",
-    "derived/trace_rollup.sql",
-    "intermediate/int_simulator_groups.sql",
-    "derived/simulator_rollup.sql",
-    "derived/trace_cost_histogram.sql",
-    "derived/call_output_histogram.sql",
-    "intermediate/int_calls_in_scope.sql",
-    "intermediate/int_traces_in_scope.sql",
-    "intermediate/int_scope_days.sql",
-    "intermediate/int_call_groups_in_scope.sql",
-    "intermediate/int_trace_groups_in_scope.sql",
-    "intermediate/int_trace_cost_buckets_in_scope.sql",
-    "intermediate/int_call_exceptions_in_scope.sql",
-    "intermediate/int_call_output_buckets_in_scope.sql",
-    "marts/mart_task_costs.sql",
-    "marts/mart_cost_by.sql",
-    "marts/mart_daily_cost.sql",
-    "marts/mart_tier_mix.sql",
-    "marts/mart_escalation_by_window.sql",
-    "marts/mart_drift_flags.sql",
-    "marts/mart_unpriced_models.sql",
-    "marts/mart_data_quality.sql",
-    "marts/mart_cost_reconciliation.sql",
-    "marts/mart_quarantine.sql",
-    "marts/mart_ingest_history.sql",
-    "marts/mart_profiling_pass_rates.sql",
-    "marts/mart_profiling_recommendation.sql",
-    "marts/mart_cost_projection.sql",
-    "marts/mart_whatif.sql",
-    "marts/mart_task_audit.sql",
-    "marts/mart_filter_values.sql",
-    "marts/mart_kpis.sql",
-    "marts/mart_savings_opportunity.sql",
-    "marts/mart_model_costs.sql",
-    "marts/mart_cost_by_team_feature.sql",
-    "marts/mart_output_length_histogram.sql",
-    "marts/mart_model_flow.sql",
-    "marts/mart_unattributed_calls.sql",
-    "marts/mart_reconciliation_summary.sql",
-    "marts/mart_price_book.sql",
-    "ingest/format_macros.sql",
-    "marts/mart_unknown_task_hints.sql",
-    "marts/mart_focus_daily.sql",
-    "marts/mart_freshness.sql",
-    "marts/mart_derived_sizes.sql",
-    "marts/mart_month_forecast.sql",
-    "marts/mart_budget_status.sql",
-    "marts/mart_spend_anomalies.sql",
-    "marts/mart_calls.sql",
-    "marts/mart_calls_count.sql",
-    "marts/mart_cost_by_user.sql",
-    "marts/mart_model_performance.sql",
-    "marts/mart_cache_savings.sql",
-    "marts/mart_router_audit.sql",
-    "marts/mart_cost_by_router_tier.sql",
-)
+SQL_DIR = graph.SQL_DIR
 
 
 def sql_text(relative_path: str) -> str:
@@ -144,18 +70,6 @@ def execute_file(
     for statement in con.extract_statements(sql_text(relative_path)):
         con.execute(statement.query, {name: values[name] for name in statement.named_parameters})
     return con
-
-
-def _definition(relative_path: str) -> str:
-    text = sql_text(relative_path)
-    name = Path(relative_path).stem
-    if relative_path.startswith("schema/") or relative_path.endswith("macros.sql"):
-        return text
-    first_line = text.splitlines()[0]
-    if first_line.startswith("-- params:"):
-        params = first_line.removeprefix("-- params:").strip()
-        return f"create or replace macro {name}({params}) as table\n{text}"
-    return f"create or replace view {name} as\n{text}"
 
 
 @dataclass(frozen=True)
@@ -192,6 +106,7 @@ def connect(
     price_book: PriceBook | None = None,
     routing: Routing | None = None,
     rebuild: bool = False,
+    memory_limit: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database read-write with its config tables and SQL layer in place.
 
@@ -200,15 +115,22 @@ def connect(
     When that fails, the database still opens: the stored calls are intact, the derived tables stay as they were
     (tables missing altogether are created empty), ``derived_state.stale_reason`` says why, a one-line warning goes
     to stderr, and the next open (or ``tierscope rebuild``) tries again. Only an explicit ``rebuild`` that fails is
-    an error (:class:`DatabaseError`).
+    an error (:class:`DatabaseError`). ``memory_limit`` (default: the setting, 2GB) bounds DuckDB's memory in this
+    process.
     """
     price_book = price_book or load_price_book(prices_path)
     routing = routing or load_routing(routing_path)
     path = resolve_db_path(db_path)
+    try:
+        limit = memory_size(settings(memory_limit=memory_limit).memory_limit)
+    except ValueError as error:
+        raise ConfigError(f"TIERSCOPE_MEMORY_LIMIT: {error}") from error
     con = _without_quarantine_text(_open_file(path), path)
     try:
         # Calls are stored as UTC; timestamps given without a zone are read as UTC in every cursor too.
         con.execute("set global TimeZone = 'UTC'")
+        # beyond the limit DuckDB spills to its temp_directory, <db file>.tmp beside the database
+        con.execute(f"set global memory_limit = '{limit}'")
         _open_layers(con, price_book, routing, rebuild=rebuild)
     except duckdb.Error as error:
         if rebuild:
@@ -333,43 +255,163 @@ def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: str) -> None:
 
 
 def _open_layers(con: duckdb.DuckDBPyConnection, price_book: PriceBook, routing: Routing, *, rebuild: bool) -> None:
-    """One transaction: the stored tables, the config tables, the SQL layer, and the derived tables rebuilt or
-    brought up to date."""
-    con.execute("begin")
-    try:
-        con.execute(sql_text("schema/tables.sql"))
-        load_config_tables(con, price_book, routing)
-        fingerprint = config_fingerprint(price_book, routing)
-        rebuild = rebuild or _derived_fingerprint(con) != fingerprint
-        for relative_path in SQL_LAYERS[1:]:
-            if relative_path.startswith("derived/"):
-                if rebuild or not _has_table(con, Path(relative_path).stem):
-                    con.execute(sql_text(relative_path))
-            else:
-                con.execute(_definition(relative_path))
-        if rebuild:
-            execute_file(con, "derived/derived_state.sql", {"fingerprint": fingerprint})
-        else:
+    """The stored tables, the config tables, the SQL layer and the derived tables, each redone only when what it is
+    made of changed (:func:`layer_fingerprints`), in one transaction; then, in its own, the derived tables brought
+    up to the latest ingest. Opening a database whose SQL and config are unchanged writes nothing."""
+    tables = config_tables(price_book, routing)
+    wanted = layer_fingerprints(tables)
+    stored = _stored_fingerprints(con)
+    if rebuild or any(stored.get(name) != value for name, value in wanted.items()):
+        with transaction(con):
+            _recreate_layers(con, tables, wanted, stored, rebuild=rebuild)
+    if _is_behind(con):
+        with transaction(con):
             refresh_derived(con)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+
+
+def _recreate_layers(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, pa.Table],
+    wanted: dict[str, str],
+    stored: dict[str, str],
+    *,
+    rebuild: bool,
+) -> None:
+    """What changed, in dependency order: the stored tables and the views and macros when the SQL did, each config
+    table that changed, and each derived table whose fingerprint (the SQL and config tables it reads) changed,
+    missing ones and, with rebuild, all of them. Rebuilt tables are computed from every stored call, so when the
+    others are behind the latest ingest, all are rebuilt."""
+    sql_changed = rebuild or stored.get("sql") != wanted["sql"]
+    layers = graph.current()
+    if sql_changed:
+        con.execute(sql_text(graph.SCHEMA))
+    for name, table in tables.items():
+        if rebuild or stored.get(name) != wanted[name]:
+            _write_config_table(con, name, table)
+    derived = derived_fingerprints(layers, wanted)
+    stale = {
+        path
+        for path, fingerprint in derived.items()
+        if rebuild or stored.get(path) != fingerprint or not _has_table(con, Path(path).stem)
+    }
+    if stale and _is_behind(con):
+        stale = set(derived)
+    if stale:
+        execute_file(con, "steps/drop_retired.sql")
+        execute_file(con, "steps/anchor_missing.sql")
+    started = time.perf_counter()
+    for path in layers.order:
+        model = layers.models[path]
+        if model.kind == "derived" and path in stale:
+            table_started = time.perf_counter()
+            con.execute(model.definition())
+            _rebuilt(path, time.perf_counter() - table_started)
+        elif model.kind in ("macros", "view", "table_macro") and sql_changed:
+            con.execute(model.definition())
+    if stale and stored and not rebuild:
+        # an open that rebuilds (a price or routing change, a new tierscope) says so: it can take a while
+        names = ", ".join(sorted(Path(path).stem for path in stale))
+        print(
+            f"tierscope: the config or the SQL changed: rebuilt {names} in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+    fingerprint = config_fingerprint_of(wanted)
+    if stale:
+        execute_file(con, "steps/derived_state.sql", {"fingerprint": fingerprint})
+    else:
+        con.execute("update derived_state set config_fingerprint = $fingerprint", {"fingerprint": fingerprint})
+    _store_fingerprints(con, {**wanted, **derived})
+
+
+# Called with each derived table rebuilt and the seconds it took (the CLI's rebuild progress); the default prints
+# nothing.
+_REBUILT: list[Callable[[str, float], None]] = []
+
+
+def on_rebuilt(callback: Callable[[str, float], None]) -> Callable[[], None]:
+    """Call ``callback(table, seconds)`` after each derived table a rebuild computes, until the returned function is
+    called."""
+    _REBUILT.append(callback)
+    return lambda: _REBUILT.remove(callback)
+
+
+def _rebuilt(path: str, seconds: float) -> None:
+    for callback in _REBUILT:
+        callback(Path(path).stem, seconds)
+
+
+def layer_fingerprints(tables: dict[str, pa.Table]) -> dict[str, str]:
+    """The SQL layer's fingerprint (every model file) and each config table's (its rows)."""
+    fingerprints = {"sql": graph.layer_fingerprint()}
+    for name, table in tables.items():
+        rows = json.dumps(table.to_pylist(), sort_keys=True, default=str)
+        fingerprints[name] = hashlib.sha256(rows.encode()).hexdigest()[:32]
+    return fingerprints
+
+
+def derived_fingerprints(layers: graph.Graph, wanted: dict[str, str]) -> dict[str, str]:
+    """Per derived table (by its file): a hash of the SQL files and config tables it reads, directly or through
+    other models, so that a change to anything else (a mart, a drift setting) rebuilds nothing."""
+    fingerprints = {}
+    for path in layers.derived():
+        files, externals = layers.closure(path)
+        digest = hashlib.sha256()
+        for file in sorted(files):
+            digest.update(file.encode())
+            digest.update(layers.models[file].text.encode())
+        for name in sorted(externals):
+            digest.update(f"{name}={wanted.get(name, '')}".encode())
+        fingerprints[path] = digest.hexdigest()[:32]
+    return fingerprints
+
+
+def config_fingerprint_of(wanted: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def config_fingerprint(price_book: PriceBook, routing: Routing) -> str:
+    """What a process opened the database with (the SQL layer and the config tables), as derived_state records it:
+    a process reading through the database's owner compares it with its own."""
+    return config_fingerprint_of(layer_fingerprints(config_tables(price_book, routing)))
+
+
+def _stored_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    if not _has_table(con, "layer_fingerprints"):
+        return {}
+    return {str(name): str(value) for name, value in con.execute("from layer_fingerprints").fetchall()}
+
+
+def _store_fingerprints(con: duckdb.DuckDBPyConnection, fingerprints: dict[str, str]) -> None:
+    con.execute("create or replace table layer_fingerprints (name varchar primary key, fingerprint varchar)")
+    con.executemany("insert into layer_fingerprints values (?, ?)", list(fingerprints.items()))
+
+
+def _is_behind(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ingests committed after the derived tables' watermark (or the derived tables are missing)."""
+    if not _has_table(con, "derived_state"):
+        return True
+    [(behind,)] = con.execute(
+        "select coalesce((select max(ingest_id) from ingests), 0) > "
+        "coalesce((select max(through_ingest_id) from derived_state), -1)"
+    ).fetchall()
+    return bool(behind)
 
 
 def _open_stale(con: duckdb.DuckDBPyConnection, price_book: PriceBook, routing: Routing, reason: str) -> None:
     """The open without deriving anything, statement by statement (one that cannot bind, such as a view over a
     derived table from an older tierscope, is left out rather than stopping the open): the stored tables, the
     config tables, the SQL layer over the derived tables as they are (missing ones created empty), the reason in
-    derived_state."""
-    con.execute(sql_text("schema/tables.sql"))
+    derived_state. The fingerprints stay as they were, so the next open tries again."""
+    con.execute(sql_text(graph.SCHEMA))
     load_config_tables(con, price_book, routing)
-    for relative_path in SQL_LAYERS[1:]:
+    layers = graph.current()
+    for path in layers.order:
+        model = layers.models[path]
         try:
-            if not relative_path.startswith("derived/"):
-                con.execute(_definition(relative_path))
-            elif not _has_table(con, Path(relative_path).stem):
-                con.execute(_empty_table(relative_path))
+            if model.kind in ("macros", "view", "table_macro"):
+                con.execute(model.definition())
+            elif model.kind == "derived" and not _has_table(con, Path(path).stem):
+                con.execute(_empty_table(path))
         except duckdb.Error:
             continue
     mark_stale(con, reason)
@@ -389,7 +431,7 @@ def _empty_table(relative_path: str) -> str:
 def mark_stale(con: duckdb.DuckDBPyConnection, reason: str) -> None:
     """Record in derived_state why the derived tables are behind the stored calls (cleared by the next refresh or
     rebuild that succeeds)."""
-    execute_file(con, "derived/mark_stale.sql", {"reason": reason})
+    execute_file(con, "steps/mark_stale.sql", {"reason": reason})
 
 
 def derived_stale_reason(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -406,60 +448,24 @@ def warn_stale(path: str, reason: str) -> None:
     )
 
 
-def refresh_derived_or_mark_stale(con: duckdb.DuckDBPyConnection) -> str | None:
-    """:func:`refresh_derived` in its own transaction; when it fails, the reason is recorded (:func:`mark_stale`) and
-    warned about instead of raised, since the ingests it follows are committed. Returns the reason, or None."""
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on ``con``: committed when the block ends, rolled back when it raises."""
     con.execute("begin")
     try:
-        refresh_derived(con)
-        con.execute("commit")
-    except duckdb.Error as error:
-        con.execute("rollback")
-        reason = one_line(error)
-        mark_stale(con, reason)
-        [(path,)] = con.execute(
-            "select coalesce(path, ':memory:') from duckdb_databases() where database_name = current_database()"
-        ).fetchall()
-        warn_stale(str(path), reason)
-        return reason
+        yield con
     except BaseException:
         con.execute("rollback")
         raise
-    return None
-
-
-# The SQL the derived tables are computed with: a change to any of it (a new tierscope) rebuilds them.
-DERIVED_FROM = (
-    "intermediate/int_priced_calls.sql",
-    "intermediate/int_call_slice.sql",
-    "intermediate/int_trace_slice.sql",
-    "intermediate/int_traces.sql",
-    "intermediate/int_call_groups.sql",
-    "intermediate/int_trace_groups.sql",
-    "intermediate/int_simulator_groups.sql",
-    "intermediate/int_trace_cost_buckets.sql",
-    "intermediate/int_call_exceptions.sql",
-    "intermediate/int_call_output_buckets.sql",
-)
-DERIVATION_SQL = tuple(path for path in SQL_LAYERS if path.startswith(("staging/", "derived/")) or path in DERIVED_FROM)
-
-
-def config_fingerprint(price_book: PriceBook, routing: Routing) -> str:
-    """What the derived tables depend on: the price book, the routing map and the derivation SQL."""
-    digest = hashlib.sha256()
-    digest.update(price_book.model_dump_json().encode())
-    digest.update(routing.model_dump_json().encode())
-    for relative_path in DERIVATION_SQL:
-        digest.update(sql_text(relative_path).encode())
-    return digest.hexdigest()[:32]
+    con.execute("commit")
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> int:
-    """Bring priced_calls, traces and the daily rollups up to the latest ingest, incrementally; returns how many
-    ingests it took in.
+    """Bring the trace anchors, the exception calls and the daily rollups up to the latest ingest, incrementally;
+    returns how many ingests it took in.
 
-    Ingest commits calls and its ledger row; the derived tables follow here, in the caller's transaction: at the
-    end of ``ingest_paths`` and whenever a database is opened, so a crash in between only delays them.
+    Runs in the caller's transaction: ``ingest_paths`` runs it in each file's load transaction (a loaded file is
+    queryable when it commits); a stream, the dashboard's uploads and every open run it after ingests that did not.
     """
     [(through, latest)] = con.execute(
         "select (select through_ingest_id from derived_state), (select coalesce(max(ingest_id), 0) from ingests)"
@@ -467,12 +473,9 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> int:
     if latest <= through:
         return 0
     params = {"after_ingest_id": through, "through_ingest_id": latest}
-    execute_file(con, "derived/refresh_new_ingests.sql", params)
-    [(continued,)] = con.execute("select count(*) from derived_continued_traces").fetchall()
-    if continued:
-        execute_file(con, "derived/refresh_continued_traces.sql", params)
-    con.execute("drop table derived_continued_traces")
-    execute_file(con, "derived/merge_rollups.sql", params)
+    execute_file(con, "steps/anchor_traces.sql", params)
+    execute_file(con, "steps/refresh_new_ingests.sql", params)
+    execute_file(con, "steps/merge_rollups.sql", params)
     [(taken,)] = con.execute(
         "select count(*) from ingests where ingest_id > $after and ingest_id <= $through",
         {"after": through, "through": latest},
@@ -483,14 +486,6 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> int:
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     query = "select count(*) from duckdb_tables() where table_name = $name and database_name = current_database()"
     return bool(con.execute(query, {"name": name}).fetchall()[0][0])
-
-
-def _derived_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The fingerprint the derived tables were built with, if they were."""
-    if not _has_table(con, "derived_state"):
-        return None
-    rows = con.execute("select config_fingerprint from derived_state").fetchall()
-    return str(rows[0][0]) if rows else None
 
 
 def _price_rows(model: str, entry: PriceEntry) -> list[dict[str, object]]:
@@ -560,18 +555,20 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
         }
         for task_type, profile in routing.tasks.items()
     ]
-    settings = [
+    # settings apart by who reads them: pricing and tiers (derived tables), drift and profiling (marts only), so that
+    # editing a drift or profiling setting rebuilds no derived table
+    settings = [{"default_tier": routing.default_tier, "context_guard_ratio": routing.context_guard_ratio}]
+    drift = [
         {
-            "default_tier": routing.default_tier,
-            "context_guard_ratio": routing.context_guard_ratio,
             "drift_threshold": routing.drift.threshold,
             "drift_mode": routing.drift.mode,
             "drift_window_seconds": routing.drift.window_seconds,
             "drift_min_requests": routing.drift.min_requests,
             "drift_baseline_days": routing.drift.baseline_days,
-            "profiling_route_at": routing.profiling.route_at,
-            "profiling_monitor_at": routing.profiling.monitor_at,
         }
+    ]
+    profiling = [
+        {"profiling_route_at": routing.profiling.route_at, "profiling_monitor_at": routing.profiling.monitor_at}
     ]
     task_type_rules = [
         {"rule_rank": rank, "kind": rule.kind, "rule_key": rule.key}
@@ -613,19 +610,17 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
             ]
         ),
         "cfg_task_type_rules": pa.schema([("rule_rank", pa.int32()), ("kind", pa.string()), ("rule_key", pa.string())]),
-        "cfg_settings": pa.schema(
+        "cfg_settings": pa.schema([("default_tier", pa.string()), ("context_guard_ratio", pa.float64())]),
+        "cfg_drift": pa.schema(
             [
-                ("default_tier", pa.string()),
-                ("context_guard_ratio", pa.float64()),
                 ("drift_threshold", pa.float64()),
                 ("drift_mode", pa.string()),
                 ("drift_window_seconds", pa.int64()),
                 ("drift_min_requests", pa.int64()),
                 ("drift_baseline_days", pa.int64()),
-                ("profiling_route_at", pa.float64()),
-                ("profiling_monitor_at", pa.float64()),
             ]
         ),
+        "cfg_profiling": pa.schema([("profiling_route_at", pa.float64()), ("profiling_monitor_at", pa.float64())]),
     }
     rows = {
         "cfg_models": models,
@@ -635,13 +630,20 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
         "cfg_tasks": tasks,
         "cfg_task_type_rules": task_type_rules,
         "cfg_settings": settings,
+        "cfg_drift": drift,
+        "cfg_profiling": profiling,
     }
     return {name: pa.Table.from_pylist(rows[name], schema=schemas[name]) for name in schemas}
 
 
 def load_config_tables(con: duckdb.DuckDBPyConnection, price_book: PriceBook, routing: Routing) -> None:
-    """Replace the cfg_* tables with the given config (values travel as Arrow data, never as SQL text)."""
+    """Replace the cfg_* tables with the given config."""
     for name, table in config_tables(price_book, routing).items():
-        con.register("config_rows", table)
-        con.execute(f"create or replace table {name} as select * from config_rows")
-        con.unregister("config_rows")
+        _write_config_table(con, name, table)
+
+
+def _write_config_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """One cfg_* table replaced by the given rows (values travel as Arrow data, never as SQL text)."""
+    con.register("config_rows", table)
+    con.execute(f"create or replace table {name} as select * from config_rows")
+    con.unregister("config_rows")

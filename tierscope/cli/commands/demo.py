@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 
 from tierscope.cli.commands import dashboard, ingest, report
 from tierscope.cli.common import CliError, add_database_options, open_database
@@ -23,6 +24,9 @@ DEMO_FILES = (
 )
 PROFILING_RUN = "profiling_results.jsonl"
 BUDGETS = "budgets.yaml"  # the overview's budget bars, unless --budgets names another file
+# The time of the batch results, which carry none: inside the sample month, so that the demo's numbers do not depend
+# on the day the files were cloned (their modification time)
+BATCH_TIME = dt.datetime(2026, 11, 20, 12, 0)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +45,12 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise CliError(f"sample logs missing: {', '.join(missing)}; run python -m tierscope.sample_logs.generate")
     demo_args = argparse.Namespace(
-        **{**vars(args), "db": args.db or DEMO_DB, "budgets": args.budgets or str(SAMPLE_LOGS / BUDGETS)}
+        **{
+            **vars(args),
+            "db": args.db or DEMO_DB,
+            "budgets": args.budgets or str(SAMPLE_LOGS / BUDGETS),
+            "started_at": BATCH_TIME,
+        }
     )
     ingest.load_files(demo_args, [SAMPLE_LOGS / name for name in DEMO_FILES], None)
     con = open_database(demo_args, must_exist=True, writes=True)

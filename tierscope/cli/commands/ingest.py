@@ -8,6 +8,7 @@ database loads them first.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from tierscope.cli.common import (
     CliError,
     DatabaseBusy,
     add_database_options,
+    add_memory_limit_option,
     add_spool_option,
     open_database,
     print_json,
@@ -46,7 +48,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_database_options(parser)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     parser.add_argument("--format", choices=FORMAT_NAMES, help="force a reader")
+    parser.add_argument(
+        "--started-at",
+        type=utc_time,
+        metavar="TIME",
+        help="time of records that carry none of their own (batch results; default: the file's modification time), "
+        "ISO-8601, UTC unless it has a zone",
+    )
+    add_memory_limit_option(parser)
     add_spool_option(parser)
+
+
+def utc_time(value: str) -> dt.datetime:
+    """An ISO-8601 time as naive UTC (a time without a zone is UTC)."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO-8601 time (2026-11-20T12:00:00Z)") from error
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def summary(results: Sequence[IngestResult]) -> dict[str, Any]:
@@ -65,7 +84,7 @@ def load_files(args: argparse.Namespace, paths: Sequence[str | Path], source_for
 
     con = open_database(args, must_exist=False, writes=True)
     try:
-        results = ingest_paths(con, paths, source_format)
+        results = ingest_paths(con, paths, source_format, started_at=getattr(args, "started_at", None))
     finally:
         con.close()
     loaded = summary(results)
@@ -103,6 +122,11 @@ def hand_to_spool(args: argparse.Namespace, busy: DatabaseBusy) -> dict[str, Any
     from tierscope.ingest.spool import Spool, spool_dir
     from tierscope.queries.db import resolve_db_path
 
+    if args.started_at is not None:
+        raise CliError(
+            f"{resolve_db_path(args.db)} is in use by {busy.holder}: --started-at cannot travel through the spool; "
+            "run the ingest once it has stopped"
+        )
     files = expand_paths(args.paths)
     missing = [str(path) for path in files if not path.is_file()]
     if missing:

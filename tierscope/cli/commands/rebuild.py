@@ -9,21 +9,33 @@ from __future__ import annotations
 import argparse
 import time
 
-from tierscope.cli.common import add_database_options, open_database, print_json
+from tierscope.cli.common import add_database_options, add_memory_limit_option, open_database, print_json
 from tierscope.cli.render import echo
 
-HELP = "recompute priced calls, traces and the daily rollups from the stored calls"
+HELP = "recompute the daily rollups, histograms and exception calls from the stored calls"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_database_options(parser)
+    add_memory_limit_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from tierscope.queries import api
+    from tierscope.queries.db import on_rebuilt
+
+    def progress(table: str, seconds: float) -> None:
+        if not args.json:
+            print(f"  {table}: {seconds:.1f} s", file=sys.stderr)
 
     started = time.perf_counter()
-    con = open_database(args, must_exist=True, rebuild=True)
+    stop = on_rebuilt(progress)
+    try:
+        con = open_database(args, must_exist=True, rebuild=True)
+    finally:
+        stop()
     try:
         [sizes] = api.derived_sizes(con).to_dicts()
     finally:
@@ -33,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         echo(
-            f"rebuilt {summary['calls']:,} priced calls, {summary['traces']:,} traces and the daily rollups "
-            f"({summary['call_rollup_rows']:,} + {summary['trace_rollup_rows']:,} rows) in {summary['seconds']} s"
+            f"rebuilt the daily rollups of {summary['calls']:,} calls ({summary['traces']:,} traces; "
+            f"{summary['call_rollup_rows']:,} + {summary['trace_rollup_rows']:,} rows) in {summary['seconds']} s"
         )
     return 0

@@ -10,7 +10,8 @@ with no Python loop per record:
    or is not an object.
 2. The reader's query ``queries/sql/ingest/read_<format>.sql`` maps the records onto the canonical fields as text
    (the temp table ``ingest_read``), with ``is_model_call`` false for records that are not model calls. A query may
-   use ``$file_time``, the file's modification time, for records that carry no time of their own.
+   use ``$file_time``, the file's modification time (or the time given to the ingest), for records that carry no
+   time of their own.
 3. :func:`finish_stage` keeps the model calls as ``ingest_stage`` (the columns every reader stages) and returns how
    many records it skipped. Validation, dedup and loading are then the shared ones (ingest/load.py).
 """
@@ -125,9 +126,22 @@ def _stage_csv_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute("drop table ingest_csv_rejected_lines")
 
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# The time an ingest gives records that carry none (`tierscope ingest --started-at`), a DuckDB variable of the
+# loading connection (ingest/load.py sets it around the staging)
+GIVEN_TIME_VARIABLE = "tierscope_given_time"
+
+
 def file_time(path: Path) -> str:
-    """The file's modification time (UTC, ISO-8601): the time of calls whose records carry none (batch results)."""
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The file's modification time (UTC, ISO-8601)."""
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).strftime(TIME_FORMAT)
+
+
+def untimed_at(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """The time of calls whose records carry none (batch results): the time the ingest was given, else the file's
+    modification time (UTC, ISO-8601)."""
+    [(given,)] = con.execute(f"select getvariable('{GIVEN_TIME_VARIABLE}')").fetchall()
+    return str(given) if given is not None else file_time(path)
 
 
 def finish_stage(con: duckdb.DuckDBPyConnection) -> int:
@@ -165,7 +179,7 @@ class ExportReader:
         stage_records(con, path, read_head(path))
         query = "create or replace temp table ingest_read as\n" + sql_text(self.sql_file)
         [statement] = con.extract_statements(query)
-        values = {"file_time": file_time(path)}
+        values = {"file_time": untimed_at(con, path)}
         con.execute(query, {name: values[name] for name in statement.named_parameters})
         return finish_stage(con)
 

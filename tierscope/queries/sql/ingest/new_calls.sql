@@ -1,4 +1,4 @@
--- The valid records of ingest_typed not loaded before (the view ingest_new_calls of the general load): the first
+-- The valid records of ingest_typed not loaded before (the view ingest_new_calls of the load with dedup): the first
 -- occurrence of each request_id in the file, when no stored call has it.
 -- Duplicates are found on narrow (request_id, source_line) pairs and skipped by line, so the wide rows are never
 -- grouped or sorted: a file without duplicates costs two small hash aggregates and one streaming insert.

@@ -1,6 +1,6 @@
 -- Whether the staged file may go straight into calls (valid_calls.sql), in the load's transaction: every
 -- request_id new, none twice in the file and none stored before, so there is nothing to dedup. A sufficient check:
--- a file failing it (even by a hash collision) takes the general load, which dedups exactly.
+-- a file failing it (even by a hash collision) takes the load with dedup, which dedups exactly.
 with staged as (
     select clean_text(request_id) as request_id from ingest_stage
 )

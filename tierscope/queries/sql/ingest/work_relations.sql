@@ -1,5 +1,5 @@
 -- The temp relations of one ingest that exist on this connection, views and tables (ingest_typed is a view in a
--- straight load and a table in the general one; the generic JSON reader's ingest_stage is a view over
+-- load without dedup and a table in the one with dedup; the generic JSON reader's ingest_stage is a view over
 -- ingest_stage_records), so that ingest/load.py drops each with the right statement, views first.
 select view_name as name, 'view' as kind
 from duckdb_views()

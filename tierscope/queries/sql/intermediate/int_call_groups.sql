@@ -5,7 +5,8 @@
 -- (after_ingest_id, through_ingest_id] (NULL = no bound). grain: one row per day x dimensions. Token sums per kind
 -- (HUGEINT: a stored sum never overflows, however many calls a day holds);
 -- cost_usd sums priced calls (NULL when none is); calls_over_guard counts calls over their context guard; the
--- source-reported cost and the computed cost of the calls that report one, for reconciliation.
+-- source-reported cost and the computed cost of the calls that report one, for reconciliation. time_source keeps
+-- the times batch files gave their calls apart (mart_freshness).
 with calls as (
     select * from int_call_slice(from_at, to_at, also_from_at, also_to_at, after_ingest_id, through_ingest_id)
 ),
@@ -31,6 +32,7 @@ grouped as (
         is_escalated,
         is_priced,
         is_unattributed,
+        time_source,
         count(*) as calls,
         sum(input_tokens)::hugeint as input_tokens,
         sum(output_tokens)::hugeint as output_tokens,

@@ -4,7 +4,7 @@
 -- grain: one row per call.
 with calls as (
     select *
-    from priced_calls
+    from int_priced_calls
     where ((started_at >= from_at::timestamp and started_at < to_at::timestamp)
            or (started_at >= also_from_at::timestamp and started_at < also_to_at::timestamp))
       and (after_ingest_id is null or ingest_id > after_ingest_id)

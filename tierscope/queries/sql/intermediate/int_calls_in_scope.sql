@@ -2,7 +2,7 @@
 -- Priced calls inside the dashboard / CLI scope: [start_at, end_at) and the listed task types, teams and providers
 -- (a NULL argument means no restriction). grain: one row per call.
 with calls as (
-    select * from priced_calls
+    select * from int_priced_calls
 ),
 
 scoped as (

@@ -1,16 +1,59 @@
--- params: after_ingest_id
--- Logical requests: the calls that share a trace_id (retries, fallbacks, cascade escalations).
+-- params: priced
+-- Logical requests: the calls that share a trace_id (retries, fallbacks, cascade escalations), grouped from the
+-- priced calls (rows of int_priced_calls) of the relation named by priced, which holds every call of its traces.
 -- grain: one row per trace. A trace is escalated when any call is marked escalated or its final call was served
 -- by a tier above the task's default tier (DESIGN §5). cost_usd sums the priced calls; unpriced_calls counts the rest.
 -- Token sums are HUGEINT, as in the rollups built from them: a stored sum never overflows.
 -- The answer (the last call) keeps its token counts and its input-size band.
--- after_ingest_id NULL: every trace. Otherwise: aggregates of the calls of later ingests only, which are whole
--- traces for every trace that had no call before (see derived/refresh_new_ingests.sql).
-with calls as (
-    select * from priced_calls where after_ingest_id is null or ingest_id > after_ingest_id
+-- Most traces are one call, whose trace row is that call's own values: only the calls of traces of several calls
+-- are grouped (arg_min / arg_max over text columns cost far more than reading a row). The calls are read twice (not
+-- materialised: a slice can be every call) plus once for the trace sizes, which reads only trace_id.
+with calls as not materialized (
+    select * from query_table(priced)
 ),
 
-traces as (
+trace_sizes as (
+    select trace_id, count(*) = 1 as is_single_call from calls group by trace_id
+),
+
+single_calls as (
+    select * from calls semi join (select trace_id from trace_sizes where is_single_call) using (trace_id)
+),
+
+grouped_calls as (
+    select * from calls semi join (select trace_id from trace_sizes where not is_single_call) using (trace_id)
+),
+
+single_call_traces as (
+    select
+        trace_id,
+        started_at,
+        task_type,
+        team,
+        feature,
+        provider,
+        requested_tier,
+        requested_model_name as requested_model,
+        served_tier as first_served_tier,
+        served_tier_rank as first_served_tier_rank,
+        served_model_name as first_served_model,
+        served_tier as final_served_tier,
+        served_model_name as final_served_model,
+        served_tier_rank as final_served_tier_rank,
+        default_tier,
+        default_tier_rank,
+        is_escalated as has_escalation_mark,
+        struct_pack(input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+                    price_variant) as final_call,
+        1::bigint as calls,
+        input_tokens::hugeint as input_tokens,
+        output_tokens::hugeint as output_tokens,
+        cost_usd,
+        (not is_priced)::bigint as unpriced_calls
+    from single_calls
+),
+
+grouped_traces as (
     select
         trace_id,
         min(started_at) as started_at,
@@ -40,8 +83,14 @@ traces as (
         sum(output_tokens)::hugeint as output_tokens,
         sum(cost_usd) as cost_usd,
         count(*) filter (where not is_priced) as unpriced_calls
-    from calls
+    from grouped_calls
     group by trace_id
+),
+
+traces as (
+    select * from single_call_traces
+    union all by name
+    select * from grouped_traces
 ),
 
 flagged as (

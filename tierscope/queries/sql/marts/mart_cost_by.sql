@@ -12,7 +12,7 @@ trace_groups as (
 ),
 
 -- two steps: group the daily rollup rows on the one key the dimension needs, then make the key text per group
-calls_by_key as (
+keyed_calls as (
     select
         case when dimension = 'day' then day end as day,
         case dimension
@@ -21,13 +21,16 @@ calls_by_key as (
             when 'tier' then served_tier
             when 'team' then coalesce(team, '(none)')
         end as dimension_text,
-        sum(calls)::bigint as calls,
-        sum(input_tokens)::bigint as input_tokens,
-        sum(output_tokens)::bigint as output_tokens,
-        sum(cost_usd) as cost_usd,
-        coalesce(sum(calls) filter (where not is_priced), 0)::bigint as unpriced_calls
+        calls,
+        input_tokens,
+        output_tokens,
+        cost_usd,
+        is_priced
     from call_groups
-    group by all
+),
+
+calls_by_key as (
+    select * from int_call_cost_totals('keyed_calls')
 ),
 
 call_totals as (

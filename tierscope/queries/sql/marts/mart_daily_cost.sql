@@ -5,19 +5,12 @@ with call_groups as (
     select * from int_call_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
+keyed_calls as (
+    select day, task_type, served_tier, calls, input_tokens, output_tokens, cost_usd, is_priced from call_groups
+),
+
 daily as (
-    select
-        day,
-        task_type,
-        served_tier,
-        sum(calls)::bigint as calls,
-        sum(input_tokens)::bigint as input_tokens,
-        sum(output_tokens)::bigint as output_tokens,
-        sum(cost_usd) as cost_usd,
-        coalesce(sum(calls) filter (where not is_priced), 0)::bigint as unpriced_calls
-    from call_groups
-    group by all
-    order by day, task_type, served_tier
+    select * from int_call_cost_totals('keyed_calls') order by day, task_type, served_tier
 )
 
 select * from daily

@@ -1,10 +1,10 @@
 -- How much the derived tables hold, for `tierscope rebuild`'s summary. grain: one row.
 with priced as (
-    select count(*) as calls from priced_calls
+    select count(*) as calls from calls
 ),
 
 trace_rows as (
-    select count(*) as traces from traces
+    select coalesce(sum(requests), 0)::bigint as traces from trace_rollup
 ),
 
 call_groups as (

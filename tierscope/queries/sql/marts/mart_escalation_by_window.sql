@@ -5,7 +5,7 @@
 -- traces, and flagged when its rate exceeds the limit: baseline x (1 + threshold) (relative) or baseline + threshold.
 -- Windows of whole days are counted from the daily trace rollup; shorter ones (30m, 6h) from the traces.
 with settings as (
-    select * from cfg_settings
+    select * from cfg_drift
 ),
 
 tasks as (
@@ -13,7 +13,7 @@ tasks as (
 ),
 
 is_daily as (
-    select drift_window_seconds % 86400 = 0 as is_daily from cfg_settings
+    select drift_window_seconds % 86400 = 0 as is_daily from cfg_drift
 ),
 
 -- only the task types routing.yaml gives no baseline need one observed from the data
@@ -59,7 +59,12 @@ short_windows as (
         time_bucket(to_seconds(settings.drift_window_seconds), scoped.started_at) as window_start,
         count(*) as requests,
         count(*) filter (where scoped.is_escalated) as escalated
-    from int_traces_in_scope(start_at, end_at, task_types, teams, providers) as scoped
+    -- with daily windows, an empty range: the traces are grouped from their calls, which no branch filter skips
+    from int_traces_in_scope(
+        case when (select is_daily from is_daily) then 'infinity'::timestamp else start_at::timestamp end,
+        case when (select is_daily from is_daily) then 'infinity'::timestamp else end_at::timestamp end,
+        task_types, teams, providers
+    ) as scoped
     cross join settings
     where not (select is_daily from is_daily)
     group by all

@@ -1,5 +1,6 @@
 -- How fresh the data is, for the dashboard's live mode. grain: one row. latest_started_at: the newest call the marts
--- see (UTC); last_ingest_at: when the newest ingest committed (UTC); latest_ingest_id and calls (what the marts
+-- see (UTC) by a time the log gave (or `ingest --started-at`), not a batch file's modification time, unless no call
+-- has one; last_ingest_at: when the newest ingest committed (UTC); latest_ingest_id and calls (what the marts
 -- see: a call ingested but not yet taken into the derived tables counts once they catch up).
 with call_groups as (
     select * from call_rollup
@@ -10,7 +11,10 @@ ledger as (
 ),
 
 call_totals as (
-    select max(last_started_at) as latest_started_at, coalesce(sum(calls), 0)::bigint as calls from call_groups
+    select
+        coalesce(max(last_started_at) filter (where time_source <> 'file'), max(last_started_at)) as latest_started_at,
+        coalesce(sum(calls), 0)::bigint as calls
+    from call_groups
 ),
 
 ingest_totals as (

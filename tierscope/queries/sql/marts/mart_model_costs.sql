@@ -11,18 +11,21 @@ trace_groups as (
     select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
-call_totals as (
+keyed_calls as (
     select
         task_type,
         coalesce(served_model_name, '(unattributed)') as served_model,
         served_tier,
-        sum(calls)::bigint as calls,
-        sum(input_tokens)::bigint as input_tokens,
-        sum(output_tokens)::bigint as output_tokens,
-        sum(cost_usd) as cost_usd,
-        coalesce(sum(calls) filter (where not is_priced), 0)::bigint as unpriced_calls
+        calls,
+        input_tokens,
+        output_tokens,
+        cost_usd,
+        is_priced
     from call_groups
-    group by all
+),
+
+call_totals as (
+    select * from int_call_cost_totals('keyed_calls')
 ),
 
 trace_totals as (

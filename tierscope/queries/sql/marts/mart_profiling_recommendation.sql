@@ -11,7 +11,7 @@ tasks as (
 ),
 
 settings as (
-    select * from cfg_settings
+    select * from cfg_settings cross join cfg_profiling
 ),
 
 judged as (

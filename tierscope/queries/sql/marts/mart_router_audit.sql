@@ -32,7 +32,7 @@ pass_rates as (
 ),
 
 settings as (
-    select * from cfg_settings
+    select * from cfg_profiling
 ),
 
 judged as (

@@ -11,17 +11,15 @@ trace_groups as (
     select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers)
 ),
 
-call_mix as (
+keyed_calls as (
     select
-        task_type,
-        requested_tier,
-        served_tier,
-        default_tier,
-        sum(calls)::bigint as calls,
-        sum(cost_usd) as cost_usd,
-        coalesce(sum(calls) filter (where not is_priced), 0)::bigint as unpriced_calls
+        task_type, requested_tier, served_tier, default_tier, calls, input_tokens, output_tokens, cost_usd, is_priced
     from call_groups
-    group by all
+),
+
+call_mix as (
+    select task_type, requested_tier, served_tier, default_tier, calls, cost_usd, unpriced_calls
+    from int_call_cost_totals('keyed_calls')
 ),
 
 trace_mix as (

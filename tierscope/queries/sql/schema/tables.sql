@@ -49,10 +49,20 @@ create table if not exists calls (
     ingested_at timestamp not null,
     -- for a call whose task type is unknown: the keys of its source attributes a task_type_from rule could read
     -- (keys only, never values); NULL otherwise
-    attribute_keys varchar[]
+    attribute_keys varchar[],
+    -- the time of its trace's first call (the trace's anchor: a trace counts on that day). Calls are stored in ingest
+    -- order, nearly time order, so a scan for the traces of a time range reads only that range's row groups. Set by
+    -- the load as started_at, corrected for traces of several calls by steps/anchor_traces.sql.
+    trace_started_at timestamp,
+    -- where started_at comes from: log (the record's own time), file (the file's modification time: batch results
+    -- carry no time) or given (`tierscope ingest --started-at`, for such records). Only log and given times say how
+    -- recent the data is (mart_freshness).
+    time_source varchar
 );
--- databases made before attribute_keys existed gain it (at the end, where inserts expect it)
+-- databases made before these columns existed gain them (at the end: inserts name their columns)
 alter table calls add column if not exists attribute_keys varchar[];
+alter table calls add column if not exists trace_started_at timestamp;
+alter table calls add column if not exists time_source varchar;
 -- a content-based router's decision (docs/router.md), NULL for a call no router decided; added after attribute_keys in
 -- every database, new or old, so inserts list them last
 alter table calls add column if not exists router_name varchar;

@@ -9,6 +9,7 @@ renamed as (
         request_id,
         trace_id,
         started_at,
+        trace_started_at,
         task_type,
         requested_model,
         served_model,
@@ -46,7 +47,8 @@ renamed as (
         source,
         source_line,
         ingest_id,
-        ingested_at
+        ingested_at,
+        coalesce(time_source, 'log') as time_source
     from calls
 )
 

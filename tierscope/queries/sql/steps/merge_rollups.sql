@@ -5,28 +5,17 @@
 create or replace temp table call_rollup_delta as
 select * from int_call_groups('-infinity', 'infinity', 'infinity', 'infinity', $after_ingest_id, $through_ingest_id);
 
+-- The measures are merged by their names, the rollups' naming rule (int_call_groups, int_trace_groups): calls*,
+-- requests and unpriced_calls are counts, *_tokens token sums, *_usd cost sums, first_* / last_* the earliest and
+-- latest time; every other column is a key.
 create or replace temp table call_rollup_merged as
 select
-    * exclude (calls, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens,
-               uncached_input_tokens, visible_output_tokens, cost_usd, output_cost_usd, calls_over_guard,
-               calls_with_reported_cost, reported_cost_usd, reported_calls_cost_usd, first_started_at,
-               last_started_at),
-    sum(calls)::bigint as calls,
-    sum(input_tokens)::hugeint as input_tokens,
-    sum(output_tokens)::hugeint as output_tokens,
-    sum(cached_input_tokens)::hugeint as cached_input_tokens,
-    sum(cache_write_tokens)::hugeint as cache_write_tokens,
-    sum(reasoning_tokens)::hugeint as reasoning_tokens,
-    sum(uncached_input_tokens)::hugeint as uncached_input_tokens,
-    sum(visible_output_tokens)::hugeint as visible_output_tokens,
-    sum(cost_usd) as cost_usd,
-    sum(output_cost_usd) as output_cost_usd,
-    sum(calls_over_guard)::bigint as calls_over_guard,
-    sum(calls_with_reported_cost)::bigint as calls_with_reported_cost,
-    sum(reported_cost_usd) as reported_cost_usd,
-    sum(reported_calls_cost_usd) as reported_calls_cost_usd,
-    min(first_started_at) as first_started_at,
-    max(last_started_at) as last_started_at
+    columns(lambda name: not regexp_full_match(name, '(calls.*|.*_tokens|.*_usd|first_.*|last_.*)')),
+    sum(columns('^calls.*$'))::bigint,
+    sum(columns('^.*_tokens$'))::hugeint,
+    sum(columns('^.*_usd$')),
+    min(columns('^first_.*$')),
+    max(columns('^last_.*$'))
 from (
     select * from call_rollup where day in (select day from call_rollup_delta)
     union all by name
@@ -43,19 +32,10 @@ select * from int_trace_groups('-infinity', 'infinity', 'infinity', 'infinity', 
 
 create or replace temp table trace_rollup_merged as
 select
-    * exclude (requests, calls, input_tokens, output_tokens, cost_usd, unpriced_calls, answer_input_tokens,
-               answer_cached_input_tokens, answer_cache_write_tokens, answer_output_tokens, answer_reasoning_tokens),
-    sum(requests)::bigint as requests,
-    sum(calls)::bigint as calls,
-    sum(input_tokens)::hugeint as input_tokens,
-    sum(output_tokens)::hugeint as output_tokens,
-    sum(cost_usd) as cost_usd,
-    sum(unpriced_calls)::bigint as unpriced_calls,
-    sum(answer_input_tokens)::hugeint as answer_input_tokens,
-    sum(answer_cached_input_tokens)::hugeint as answer_cached_input_tokens,
-    sum(answer_cache_write_tokens)::hugeint as answer_cache_write_tokens,
-    sum(answer_output_tokens)::hugeint as answer_output_tokens,
-    sum(answer_reasoning_tokens)::hugeint as answer_reasoning_tokens
+    columns(lambda name: not regexp_full_match(name, '(requests|calls|unpriced_calls|.*_tokens|.*_usd)')),
+    sum(columns('^(requests|calls|unpriced_calls)$'))::bigint,
+    sum(columns('^.*_tokens$'))::hugeint,
+    sum(columns('^.*_usd$'))
 from (
     select * from trace_rollup where day in (select day from trace_rollup_delta)
     union all by name

@@ -1,5 +1,5 @@
 -- What the derived tables were built with (the config fingerprint), how far they reach (the last ingest in them) and,
--- when they could not be brought up to date, why (stale_reason; derived/mark_stale.sql, cleared by a refresh).
+-- when they could not be brought up to date, why (stale_reason; steps/mark_stale.sql, cleared by a refresh).
 create or replace table derived_state as
 select
     $fingerprint as config_fingerprint,
