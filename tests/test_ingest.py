@@ -472,7 +472,7 @@ def _plant_calls(con: duckdb.DuckDBPyConnection, tokens: list[int]) -> None:
             "insert into calls (request_id, trace_id, started_at, task_type, requested_model, served_model, "
             "provider, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, "
             "latency_ms, status, escalated, quality_passed, reported_cost_usd, service_tier, user_id, team, feature, "
-            "tags, source, source_line, ingest_id, ingested_at, attribute_keys) "
+            "tags, source, source_line, ingest_id, ingested_at, attribute_keys, trace_started_at, time_source) "
             "select 'planted' || $index, 'planted' || $index, timestamp '2026-11-01 10:00:00', "
             "'classification', null, 'gpt-4o', null, $count, 1, 0, 0, 0, null, 'success', false, null, null, null, "
             "null, null, null, null, 'planted', 1, currval('ingest_id_seq'), now(), null, null, null",

@@ -567,7 +567,7 @@ def test_custom_attributes_keep_what_the_readers_use(tmp_path: Path) -> None:
     )
     served, direct = served_and_ingested(tmp_path, [(litellm_path, "/litellm"), (otel_path, "/v1/traces")])
     assert served == direct
-    by_id = {row[0]: (row[3], row[-3]) for row in served}  # attribute_keys, before trace_started_at, time_source
+    by_id = {row[0]: (row[3], row[-1]) for row in served}  # task_type, attribute_keys (last: calls_rows)
     assert by_id["attr-1"] == ("unknown", ["a", "f"]) and by_id["attr-2"] == ("from-app", None)
     assert by_id["attr-3"] == ("from-tag", None) and by_id["s2"] == ("42", None)
     assert by_id["s1"][0] == "unknown" and set(by_id["s1"][1]) == {
