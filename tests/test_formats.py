@@ -601,19 +601,10 @@ def test_reconcile_cli(
     assert capsys.readouterr().out.startswith("0 calls whose reported cost differs from the price book's by more than")
 
 
-def test_every_format_loads_the_same_straight_or_general(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A file with nothing to dedup goes from the stage straight into requests (its rejected records typed apart for
-    quarantine); the general load (typed table, quarantine, dedup) gives the same calls, quarantine and ledger for
+def test_every_format_loads_the_same_straight_or_general(tmp_path: Path) -> None:
+    """A file with nothing to dedup goes from the stage straight into calls (its rejected records typed apart for
+    quarantine); the load with dedup (typed table, quarantine, dedup) gives the same calls, quarantine and ledger for
     every format."""
-    import tierscope.ingest.load as load
-
-    straight = load._load_without_dedup
-    taken: dict[str, bool] = {}
-
-    def spy(*args: object) -> load.Loaded | None:
-        loaded = straight(*args)  # type: ignore[arg-type]
-        taken[args[1].path.name] = loaded is not None  # type: ignore[attr-defined]
-        return loaded
 
     def tables(con: duckdb.DuckDBPyConnection) -> list[list[tuple[object, ...]]]:
         return [
@@ -623,13 +614,12 @@ def test_every_format_loads_the_same_straight_or_general(tmp_path: Path, monkeyp
         ]
 
     files = sample_copies(tmp_path)
-    monkeypatch.setattr(load, "_load_without_dedup", spy)
     both = connect(tmp_path / "both.duckdb")
-    ingest_paths(both, files)
-    monkeypatch.setattr(load, "_load_without_dedup", lambda *args: None)
+    results = ingest_paths(both, files)
     general = connect(tmp_path / "general.duckdb")
-    ingest_paths(general, files)
-    assert taken == {name: counts[2] == 0 for name, counts in ACCOUNTING.items()}  # no duplicates: straight
+    ingest_paths(general, files, always_dedup=True)
+    with_dedup = {Path(result.source).name: result.with_dedup for result in results}
+    assert with_dedup == {name: counts[2] > 0 for name, counts in ACCOUNTING.items()}  # no duplicates: straight
     assert tables(both) == tables(general)
 
 

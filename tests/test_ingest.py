@@ -281,44 +281,38 @@ ODD_BUT_VALID = [
 ]
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
-    """Every stored row of an ingest, without the times it was made at."""
-    return {
-        "requests": con.sql(
-            "select * exclude (ingested_at) from calls order by ingest_id, source_line, request_id"
-        ).fetchall(),
-        "quarantine": con.sql(
-            "select * exclude (quarantined_at) from quarantine order by ingest_id, source_line"
-        ).fetchall(),
-        "ingests": con.sql("select * exclude (started_at, finished_at) from ingests order by ingest_id").fetchall(),
-    }
+# Every stored row of an ingest, without the times it was made at (per table: the columns left out).
+_STORED = {"calls": "ingested_at", "quarantine": "quarantined_at", "ingests": "started_at, finished_at"}
 
 
-def _load_both_ways(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: list[Path]
-) -> tuple[dict[str, list[tuple[object, ...]]], dict[str, list[tuple[object, ...]]], list[bool]]:
-    """The files loaded as ingest_paths loads them, and loaded with the straight load switched off; and for each
-    file whether the straight load took it."""
-    import tierscope.ingest.load as load
+def _rows_apart(con: duckdb.DuckDBPyConnection, other: str) -> dict[str, int]:
+    """Per stored table, how many rows differ between this database and the attached one ``other`` (compared in
+    SQL, as multisets: a row repeated in one and not the other counts)."""
+    apart = {}
+    for table, left_out in _STORED.items():
+        mine = f"select * exclude ({left_out}) from main.{table}"
+        theirs = f"select * exclude ({left_out}) from {other}.{table}"
+        [(count,)] = con.sql(
+            f"select count(*) from (({mine} except all {theirs}) union all ({theirs} except all {mine}))"
+        ).fetchall()
+        apart[table] = count
+    return apart
 
-    straight = load._load_without_dedup
-    taken: list[bool] = []
 
-    def spy(*args: object, **kwargs: object) -> load.Loaded | None:
-        loaded = straight(*args, **kwargs)  # type: ignore[arg-type]
-        taken.append(loaded is not None)
-        return loaded
-
-    monkeypatch.setattr(load, "_load_without_dedup", spy)
-    both = connect(tmp_path / "both.duckdb")
-    ingest_paths(both, files)
-    monkeypatch.setattr(load, "_load_without_dedup", lambda *args, **kwargs: None)
+def _load_both_ways(tmp_path: Path, files: list[Path]) -> tuple[duckdb.DuckDBPyConnection, list[bool], dict[str, int]]:
+    """The files loaded as ingest_paths loads them, and loaded again with every file through the load with dedup:
+    the first database (the other attached as ``general``), for each file whether it took the load with dedup, and
+    per stored table the rows that differ between the two."""
     general = connect(tmp_path / "general.duckdb")
-    ingest_paths(general, files)
-    return _tables(both), _tables(general), taken
+    ingest_paths(general, files, always_dedup=True)
+    general.close()
+    both = connect(tmp_path / "both.duckdb")
+    results = ingest_paths(both, files)
+    both.execute(f"attach '{tmp_path / 'general.duckdb'}' as general (read_only)")
+    return both, [result.with_dedup for result in results], _rows_apart(both, "general")
 
 
-def test_straight_load_gives_the_general_load_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_straight_load_gives_the_general_load_rows(tmp_path: Path) -> None:
     clean = write_jsonl(tmp_path / "clean.jsonl", [*GOOD, *ODD_BUT_VALID])
     overlapping = write_jsonl(tmp_path / "overlapping.jsonl", [GOOD[0], {**GOOD[1], "request_id": "new"}])
     rejected = write_jsonl(
@@ -333,10 +327,13 @@ def test_straight_load_gives_the_general_load_rows(tmp_path: Path, monkeypatch: 
     csv = tmp_path / "export.csv"
     csv.write_text("request_id,started_at,input_tokens,output_tokens\nc1,2026-11-01T10:00:00Z,5,1\n")
     files = [clean, overlapping, rejected, repeated, unreadable, csv]
-    both, general, taken = _load_both_ways(tmp_path, monkeypatch, files)
-    assert taken == [True, False, True, False, True, True]  # only a repeated request_id takes the general load
-    assert both == general
-    ledger = {Path(str(row[1])).name: row[4:8] for row in both["ingests"]}  # rows_read, loaded, duplicates, quarantined
+    both, with_dedup, apart = _load_both_ways(tmp_path, files)
+    assert with_dedup == [False, True, False, True, False, False]  # only a repeated request_id takes the general load
+    assert apart == {"calls": 0, "quarantine": 0, "ingests": 0}
+    ingests = both.sql(
+        "select ingest_id, source, rows_read, loaded, duplicates, quarantined from ingests order by ingest_id"
+    ).fetchall()
+    ledger = {Path(str(row[1])).name: row[2:] for row in ingests}
     assert ledger == {
         "clean.jsonl": (10, 10, 0, 0),
         "overlapping.jsonl": (2, 1, 1, 0),
@@ -345,7 +342,7 @@ def test_straight_load_gives_the_general_load_rows(tmp_path: Path, monkeypatch: 
         "unreadable.jsonl": (2, 1, 0, 1),
         "export.csv": (1, 1, 0, 0),
     }
-    assert [row[0] for row in both["ingests"]] == [1, 2, 3, 4, 5, 6]  # a straight load given up leaves no gap
+    assert [row[0] for row in ingests] == [1, 2, 3, 4, 5, 6]  # a straight load given up leaves no gap
 
 
 def test_straight_load_values_of_odd_records(tmp_path: Path) -> None:
@@ -369,7 +366,7 @@ def test_straight_load_values_of_odd_records(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
-def test_straight_load_numbers_records_in_file_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_straight_load_numbers_records_in_file_order(tmp_path: Path) -> None:
     # more records than one row group (122,880), read by several threads, with blank lines between some
     lines = [
         json.dumps({"request_id": f"r{i}", "started_at": "2026-11-01T10:00:00Z", "input_tokens": i, "output_tokens": 1})
@@ -378,12 +375,14 @@ def test_straight_load_numbers_records_in_file_order(tmp_path: Path, monkeypatch
     ]
     source = tmp_path / "big.jsonl"
     source.write_text("\n".join(lines) + "\n")
-    both, general, taken = _load_both_ways(tmp_path, monkeypatch, [source])
-    assert taken == [True]
-    assert both == general
+    both, with_dedup, apart = _load_both_ways(tmp_path, [source])
+    assert with_dedup == [False]
+    assert apart == {"calls": 0, "quarantine": 0, "ingests": 0}
     # source_line is the record number: the n-th non-blank line, whatever thread read it
-    numbered = [(row[0], row[23]) for row in both["requests"]]
-    assert numbered == [(f"r{i}", i + 1) for i in range(300_000)]
+    [(calls, misnumbered)] = both.sql(
+        "select count(*), count(*) filter (where request_id <> 'r' || (source_line - 1)) from calls"
+    ).fetchall()
+    assert (calls, misnumbered) == (300_000, 0)
 
 
 def test_in_transaction_runs_once_with_the_rows(tmp_path: Path) -> None:

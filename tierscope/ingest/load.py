@@ -64,6 +64,8 @@ class IngestResult:
     problems: tuple[Problem, ...] = field(default=())
     status: Status = "loaded"
     error: str | None = None
+    # whether the file took the load with dedup (it repeats a request_id, or ``always_dedup`` asked for it)
+    with_dedup: bool = False
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -145,6 +147,7 @@ def ingest_file(
     index: int = 1,
     in_transaction: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
     started_at: dt.datetime | None = None,
+    always_dedup: bool = False,
 ) -> IngestResult:
     """Load one file. ``source`` names it in lineage (defaults to the path as given). ``in_transaction`` runs inside
     the load's transaction, after the rows (a stream commits its read offset there, so rows and offset commit
@@ -154,7 +157,7 @@ def ingest_file(
     A staged file with nothing to dedup goes straight into ``calls``, typed and validated on the way; only its
     rejected records, if any, are typed into a table (to locate and quarantine them). A file that repeats a
     request_id, its own or a stored one, takes the load with dedup (typed table, quarantine, dedup). Both give the
-    same rows."""
+    same rows; ``always_dedup`` sends every file through the load with dedup (to check that they do)."""
     started = time.perf_counter()
     source = source or str(path)
     if not path.is_file():
@@ -174,9 +177,11 @@ def ingest_file(
         skipped = 0 if is_blank else reader.stage(con, path)
         file = _File(path, reader, source, fingerprint(path), skipped, *_untimed(reader, path, given))
         if is_blank:
-            loaded = _load_blank(con, file, in_transaction)
+            loaded, with_dedup = _load_blank(con, file, in_transaction), False
         else:
-            loaded = _load_without_dedup(con, file, in_transaction) or _load_with_dedup(con, file, in_transaction)
+            straight = None if always_dedup else _load_without_dedup(con, file, in_transaction)
+            with_dedup = straight is None
+            loaded = straight or _load_with_dedup(con, file, in_transaction)
         ingest_id, counts, problems = loaded
     finally:
         stop()
@@ -195,6 +200,7 @@ def ingest_file(
         seconds=time.perf_counter() - started,
         skipped=skipped,
         problems=problems,
+        with_dedup=with_dedup,
     )
 
 
@@ -382,6 +388,7 @@ def ingest_paths(
     *,
     refresh: bool = True,
     started_at: dt.datetime | None = None,
+    always_dedup: bool = False,
 ) -> list[IngestResult]:
     """Load files (folders are expanded), each in its own transaction, which also brings the derived tables the
     marts read up to date with it (:func:`refresh_derived`), so a file is queryable when its transaction commits
@@ -389,7 +396,8 @@ def ingest_paths(
 
     A file that cannot be loaded does not stop the others: it is reported with status ``failed`` and a one-line
     error (nothing of it is stored, and nothing is half-derived); a file inside a folder that no reader recognises
-    is ``skipped``. ``started_at``: the time of records with none of their own (:func:`ingest_file`)."""
+    is ``skipped``. ``started_at``: the time of records with none of their own, ``always_dedup``: every file takes the
+    load with dedup (:func:`ingest_file`)."""
     files = _expand(paths)
     progress = Progress(len(files))
     maintain = refresh_derived if refresh else None
@@ -398,7 +406,14 @@ def ingest_paths(
         started = time.perf_counter()
         try:
             result = ingest_file(
-                con, path, source_format, progress=progress, index=index, in_transaction=maintain, started_at=started_at
+                con,
+                path,
+                source_format,
+                progress=progress,
+                index=index,
+                in_transaction=maintain,
+                started_at=started_at,
+                always_dedup=always_dedup,
             )
         except UnknownFormatError as error:
             status: Status = "skipped" if in_folder else "failed"

@@ -138,6 +138,10 @@ def _cache() -> dict[str, dict[str, list[str] | str]]:
     return loaded
 
 
+# a name followed by an opening parenthesis: a macro or function call (the defined ones are kept)
+_CALLED = re.compile(r"\b(\w+)\s*\(")
+
+
 def _models(sql_dir: Path, cached: dict[str, dict[str, list[str] | str]]) -> dict[str, Model]:
     texts = {path: (sql_dir / path).read_text(encoding="utf-8") for path in model_paths(sql_dir)}
     defined = {name for path, text in texts.items() for name in _defines(path, text)}
@@ -152,7 +156,7 @@ def _models(sql_dir: Path, cached: dict[str, dict[str, list[str] | str]]) -> dic
         else:
             parsed = dict(_parse(path, text))
         body = _without_comments(text)
-        calls = sorted(name for name in defined if re.search(rf"\b{name}\s*\(", body))
+        calls = sorted(defined.intersection(_CALLED.findall(body)))
         models[path] = Model(
             path=path,
             text=text,

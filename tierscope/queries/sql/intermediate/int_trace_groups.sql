@@ -1,4 +1,4 @@
--- params: from_at, to_at, also_from_at, also_to_at, use_changes
+-- params: from_at := '-infinity', to_at := 'infinity', also_from_at := 'infinity', also_to_at := 'infinity', use_changes := false
 -- Traces added up per UTC day (of their first call) and every dimension a trace-level mart or the what-if
 -- simulator groups on: the grain of the daily trace rollup (derived/trace_rollup.sql). Reads the traces started in
 -- [from_at, to_at) or [also_from_at, also_to_at), or, with use_changes, the signed trace changes of a refresh

@@ -7,8 +7,8 @@
 with edges as (
     -- the partial days at both edges, in one read of the rows
     select * from int_trace_groups(
-        scope_head_from(start_at), scope_head_to(start_at, end_at),
-        scope_tail_from(start_at, end_at), scope_tail_to(end_at), false
+        from_at := scope_head_from(start_at), to_at := scope_head_to(start_at, end_at),
+        also_from_at := scope_tail_from(start_at, end_at), also_to_at := scope_tail_to(end_at)
     )
 )
 

@@ -1,4 +1,4 @@
--- params: from_at, to_at, also_from_at, also_to_at, use_changes
+-- params: from_at := '-infinity', to_at := 'infinity', also_from_at := 'infinity', also_to_at := 'infinity', use_changes := false
 -- The traces a rollup is grouped from, each with a sign: those started in [from_at, to_at) or
 -- [also_from_at, also_to_at) (+1), grouped from the calls anchored there (trace_started_at: all of those traces'
 -- calls, and only theirs), or, with use_changes, the signed trace changes of a refresh (trace_rollup_changes: +1

@@ -3,7 +3,7 @@
 -- those days of the trace rollup folded again). Sums and counts stay exact; a group whose traces all moved away
 -- (requests 0) is dropped.
 create or replace temp table call_rollup_delta as
-select * from int_call_groups('-infinity', 'infinity', 'infinity', 'infinity', $after_ingest_id, $through_ingest_id);
+select * from int_call_groups(after_ingest_id := $after_ingest_id, through_ingest_id := $through_ingest_id);
 
 -- The measures are merged by their names, the rollups' naming rule (int_call_groups, int_trace_groups): calls*,
 -- requests and unpriced_calls are counts, *_tokens token sums, *_usd cost sums, first_* / last_* the earliest and
@@ -28,7 +28,7 @@ delete from call_rollup where day in (select day from call_rollup_delta);
 insert into call_rollup by name select * from call_rollup_merged;
 
 create or replace temp table trace_rollup_delta as
-select * from int_trace_groups('-infinity', 'infinity', 'infinity', 'infinity', true);
+select * from int_trace_groups(use_changes := true);
 
 create or replace temp table trace_rollup_merged as
 select
@@ -54,7 +54,7 @@ insert into simulator_rollup by name
 select * from int_simulator_groups('trace_rollup', true) where day in (select day from trace_rollup_delta);
 
 create or replace temp table trace_cost_histogram_delta as
-select * from int_trace_cost_buckets('-infinity', 'infinity', 'infinity', 'infinity', true);
+select * from int_trace_cost_buckets(use_changes := true);
 
 create or replace temp table trace_cost_histogram_merged as
 select * exclude (requests), sum(requests)::bigint as requests
@@ -72,7 +72,7 @@ insert into trace_cost_histogram by name select * from trace_cost_histogram_merg
 
 create or replace temp table call_output_histogram_delta as
 select *
-from int_call_output_buckets('-infinity', 'infinity', 'infinity', 'infinity', $after_ingest_id, $through_ingest_id);
+from int_call_output_buckets(after_ingest_id := $after_ingest_id, through_ingest_id := $through_ingest_id);
 
 create or replace temp table call_output_histogram_merged as
 select * exclude (calls), sum(calls)::bigint as calls
