@@ -908,3 +908,27 @@ def test_memory_limit_defaults_to_2gb_and_is_configurable(tmp_path: Path, monkey
         connect(tmp_path / "a.duckdb")
     with pytest.raises(SystemExit):
         main(["ingest", "--db", str(tmp_path / "a.duckdb"), "--memory-limit", "lots", str(tmp_path)])
+
+
+def test_verbose_ingest_says_where_the_time_went(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tierscope.cli import main
+
+    first = write_jsonl(tmp_path / "first.jsonl", GOOD[:2])
+    repeated = write_jsonl(tmp_path / "repeated.jsonl", [GOOD[2], {**GOOD[3], "request_id": GOOD[2]["request_id"]}])
+    con = connect(tmp_path / "db.duckdb")
+    results = ingest_paths(con, [first, repeated])
+    con.close()
+    for result in results:
+        steps = dict(result.steps)
+        # the read, the load's SQL, the derived tables' maintenance and the commit, each timed once
+        assert {"read", "ingest/load_calls.sql", "steps/merge_rollups.sql", "commit"} <= set(steps), steps
+        assert all(seconds >= 0 for seconds in steps.values())
+        assert sum(steps.values()) <= result.seconds
+    assert "ingest/normalize.sql" in dict(results[1].steps)  # the load with dedup types the file into a table
+
+    assert main(["ingest", str(first), "--db", str(tmp_path / "cli.duckdb"), "--verbose"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    assert {"step", "read", "ingest/load_calls.sql", "commit", "other"} <= set(lines), out
+    shares = [float(words[-1].strip("<%")) for words in lines.values() if words and words[-1].endswith("%")]
+    assert 99.0 <= sum(shares) <= 101.0, out  # the steps and "other" add up to the file's time

@@ -28,7 +28,7 @@ import duckdb
 from tierscope.ingest.formats import Reader, UnknownFormatError, detect, reader_named
 from tierscope.ingest.formats.generic import HEAD_BYTES, GenericReader, drop_work_relations, read_head
 from tierscope.ingest.formats.records import GIVEN_TIME_VARIABLE, TIME_FORMAT, file_time
-from tierscope.queries.db import execute_file, one_line, refresh_derived, sql_text, transaction
+from tierscope.queries.db import execute_file, one_line, refresh_derived, sql_text, step_times, timed, transaction
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class IngestResult:
     error: str | None = None
     # whether the file took the load with dedup (it repeats a request_id, or ``always_dedup`` asked for it)
     with_dedup: bool = False
+    # where the seconds went, in the order the steps ran: each SQL file, the read, the commit (``ingest --verbose``)
+    steps: tuple[tuple[str, float], ...] = ()
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -174,14 +176,16 @@ def ingest_file(
     if given is not None:
         con.execute(f"set variable {GIVEN_TIME_VARIABLE} = '{given}'")
     try:
-        skipped = 0 if is_blank else reader.stage(con, path)
-        file = _File(path, reader, source, fingerprint(path), skipped, *_untimed(reader, path, given))
-        if is_blank:
-            loaded, with_dedup = _load_blank(con, file, in_transaction), False
-        else:
-            straight = None if always_dedup else _load_without_dedup(con, file, in_transaction)
-            with_dedup = straight is None
-            loaded = straight or _load_with_dedup(con, file, in_transaction)
+        with step_times() as steps:
+            with timed("read"):
+                skipped = 0 if is_blank else reader.stage(con, path)
+            file = _File(path, reader, source, fingerprint(path), skipped, *_untimed(reader, path, given))
+            if is_blank:
+                loaded, with_dedup = _load_blank(con, file, in_transaction), False
+            else:
+                straight = None if always_dedup else _load_without_dedup(con, file, in_transaction)
+                with_dedup = straight is None
+                loaded = straight or _load_with_dedup(con, file, in_transaction)
         ingest_id, counts, problems = loaded
     finally:
         stop()
@@ -201,6 +205,7 @@ def ingest_file(
         skipped=skipped,
         problems=problems,
         with_dedup=with_dedup,
+        steps=tuple(steps.items()),
     )
 
 
@@ -277,11 +282,12 @@ def _load_without_dedup(
             problems: tuple[Problem, ...] = ()
             if loaded < rows_read:
                 con.execute("drop view ingest_typed")
-                con.execute(
-                    "create temp table ingest_typed as\nselect * from (\n"
-                    + sql_text("ingest/normalize.sql")
-                    + "\n) as typed\nwhere reject_reason is not null"
-                )
+                with timed("ingest/normalize.sql"):
+                    con.execute(
+                        "create temp table ingest_typed as\nselect * from (\n"
+                        + sql_text("ingest/normalize.sql")
+                        + "\n) as typed\nwhere reject_reason is not null"
+                    )
                 file.reader.locate(con, file.path)
                 execute_file(con, "ingest/load_quarantine.sql", params)
                 [(rejects,)] = con.execute("select count(*) from ingest_typed").fetchall()
@@ -319,7 +325,8 @@ def _load_with_dedup(
     table ingest_typed, rejected records located, then one transaction with the ledger row, the quarantined records,
     the new calls (deduplicated within the file and against stored calls) and the counts."""
     drop_work_relations(con, only=("ingest_typed",))
-    con.execute("create temp table ingest_typed as\n" + sql_text("ingest/normalize.sql"))
+    with timed("ingest/normalize.sql"):
+        con.execute("create temp table ingest_typed as\n" + sql_text("ingest/normalize.sql"))
     [(rows_read, rejects)] = con.execute(
         "select count(*), count(*) filter (where reject_reason is not null) from ingest_typed"
     ).fetchall()

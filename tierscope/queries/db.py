@@ -20,6 +20,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,42 @@ def frame(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object] 
     return pl.from_arrow(con.execute(query, params or {}).to_arrow_table())  # type: ignore[return-value]
 
 
+# The step times being collected (step_times()): seconds per step, and a stack of the open steps' inner seconds.
+_STEP_TIMES: ContextVar[tuple[dict[str, float], list[float]] | None] = ContextVar("step_times", default=None)
+
+
+@contextmanager
+def step_times() -> Iterator[dict[str, float]]:
+    """Collect the seconds each step inside the block takes (``ingest --verbose``): each SQL file run by
+    :func:`execute_file`, each commit, each :func:`timed` block. A step's time leaves out the steps inside it, so
+    the times add up to the block's."""
+    times: dict[str, float] = {}
+    token = _STEP_TIMES.set((times, []))
+    try:
+        yield times
+    finally:
+        _STEP_TIMES.reset(token)
+
+
+@contextmanager
+def timed(step: str) -> Iterator[None]:
+    """Count the block's seconds to ``step`` when step times are being collected (free otherwise)."""
+    collecting = _STEP_TIMES.get()
+    if collecting is None:
+        yield
+        return
+    times, inner = collecting
+    inner.append(0.0)
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds = time.perf_counter() - started
+        times[step] = times.get(step, 0.0) + seconds - inner.pop()
+        if inner:
+            inner[-1] += seconds
+
+
 def execute_file(
     con: duckdb.DuckDBPyConnection, relative_path: str, params: dict[str, object] | None = None
 ) -> duckdb.DuckDBPyConnection:
@@ -67,8 +104,9 @@ def execute_file(
     Returns the connection holding the last statement's result.
     """
     values = params or {}
-    for statement in con.extract_statements(sql_text(relative_path)):
-        con.execute(statement.query, {name: values[name] for name in statement.named_parameters})
+    with timed(relative_path):
+        for statement in con.extract_statements(sql_text(relative_path)):
+            con.execute(statement.query, {name: values[name] for name in statement.named_parameters})
     return con
 
 
@@ -457,7 +495,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     except BaseException:
         con.execute("rollback")
         raise
-    con.execute("commit")
+    with timed("commit"):
+        con.execute("commit")
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> int:

@@ -40,6 +40,7 @@ COLUMNS = (
     Column("quarantined", kind="count"),
     Column("seconds", "time", kind="seconds"),
 )
+STEP_COLUMNS = (Column("step"), Column("seconds", "time", kind="seconds"), Column("share", kind="percent"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +55,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TIME",
         help="time of records that carry none of their own (batch results; default: the file's modification time), "
         "ISO-8601, UTC unless it has a zone",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print where each file's time went: the read, each SQL step (the load, the derived tables), the commit",
     )
     add_memory_limit_option(parser)
     add_spool_option(parser)
@@ -98,6 +104,9 @@ def load_files(args: argparse.Namespace, paths: Sequence[str | Path], source_for
             f"total: {loaded['rows_read']:,} read = {loaded['loaded']:,} loaded + {loaded['duplicates']:,} "
             f"duplicates + {loaded['quarantined']:,} quarantined  ->  {resolve_db_path(args.db)}"
         )
+        if getattr(args, "verbose", False):
+            for result in results:
+                print_steps(result)
         problems = [problem for result in results for problem in result.problems][:10]
         if problems:
             echo("\nquarantined (first ones; all are in the quarantine table):")
@@ -107,6 +116,16 @@ def load_files(args: argparse.Namespace, paths: Sequence[str | Path], source_for
         if result.status != "loaded":
             print(f"tierscope: {result.status} {result.source}: {result.error}", file=sys.stderr)
     return loaded
+
+
+def print_steps(result: IngestResult) -> None:
+    """Where one file's seconds went, in the order the steps ran; ``other`` is the time outside every step."""
+    if result.status != "loaded":
+        return
+    other = result.seconds - sum(seconds for _, seconds in result.steps)
+    rows = [{"step": step, "seconds": seconds} for step, seconds in [*result.steps, ("other", other)]]
+    echo(f"\n{result.source}: {result.seconds:.1f} s")
+    print_table([{**row, "share": row["seconds"] / result.seconds} for row in rows], STEP_COLUMNS)
 
 
 def loaded_by(held: Holder) -> dict[str, Any]:
