@@ -123,9 +123,12 @@ def print_steps(result: IngestResult) -> None:
     if result.status != "loaded":
         return
     other = result.seconds - sum(seconds for _, seconds in result.steps)
-    rows = [{"step": step, "seconds": seconds} for step, seconds in [*result.steps, ("other", other)]]
+    rows = [
+        {"step": step, "seconds": seconds, "share": seconds / result.seconds}
+        for step, seconds in [*result.steps, ("other", other)]
+    ]
     echo(f"\n{result.source}: {result.seconds:.1f} s")
-    print_table([{**row, "share": row["seconds"] / result.seconds} for row in rows], STEP_COLUMNS)
+    print_table(rows, STEP_COLUMNS)
 
 
 def loaded_by(held: Holder) -> dict[str, Any]:
