@@ -1,9 +1,10 @@
 """All of the dashboard's caching, in one place.
 
-The dashboard process owns the database (DESIGN §7): it is opened once, read-write, by :func:`connection`
-(``st.cache_resource``), and every thread reads through its own ``cursor()`` of that connection. Query results are
-cached with ``st.cache_data``, keyed on the database, the data version (so newly loaded calls refresh every view)
-and the query's arguments (the filters). Pages call the typed functions at the bottom; none of them sees SQL.
+The dashboard process owns the database (docs/architecture.md, "One writer, many readers"): it is opened once,
+read-write, by :func:`connection` (``st.cache_resource``), and every thread reads through its own ``cursor()`` of that
+connection. Query results are cached with ``st.cache_data``, keyed on the database, the data version (so newly loaded
+calls refresh every view), the query function and its arguments (the filters). Pages call the typed functions at the
+bottom; none of them sees SQL.
 """
 
 from __future__ import annotations

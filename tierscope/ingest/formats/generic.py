@@ -1,5 +1,5 @@
-"""The generic format: the canonical columns of DESIGN §3 (plus common aliases) as JSONL / JSON array or object, CSV or
-Parquet, optionally gzip-compressed. Everything is read by DuckDB's own readers; no Python loop per row.
+"""The generic format: the canonical columns of docs/formats.md (plus common aliases) as JSONL / JSON array or object,
+CSV or Parquet, optionally gzip-compressed. Everything is read by DuckDB's own readers; no Python loop per row.
 
 What a file is, is decided once from its bytes and used by every step that reads it: gzip by its magic bytes (not
 its name), Parquet by ``PAR1``, CSV by its name, and a JSON file's layout (:func:`json_layout`): one record per line
