@@ -18,7 +18,7 @@ import re
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -544,28 +544,23 @@ def price_tables(price_book: PriceBook) -> dict[str, pa.Table]:
         row for name, spec in price_book.models.items() for entry in spec.prices for row in _price_rows(name, entry)
     ]
     return {
-        "cfg_models": pa.Table.from_pylist(
-            models,
-            schema=pa.schema([("model", pa.string()), ("provider", pa.string()), ("context_window", pa.int64())]),
+        "cfg_models": _table(
+            models, [("model", pa.string()), ("provider", pa.string()), ("context_window", pa.int64())]
         ),
-        "cfg_model_aliases": pa.Table.from_pylist(
-            aliases, schema=pa.schema([("model", pa.string()), ("alias", pa.string())])
-        ),
-        "cfg_prices": pa.Table.from_pylist(
+        "cfg_model_aliases": _table(aliases, [("model", pa.string()), ("alias", pa.string())]),
+        "cfg_prices": _table(
             prices,
-            schema=pa.schema(
-                [
-                    ("model", pa.string()),
-                    ("price_variant", pa.string()),
-                    ("effective_from", pa.timestamp("us")),
-                    ("is_long_context", pa.bool_()),
-                    ("long_context_above_tokens", pa.int64()),
-                    *[
-                        (f"{key}_usd_per_1m_tokens", pa.float64())
-                        for key in ("input", "output", "cached_input", "cache_write", "reasoning")
-                    ],
-                ]
-            ),
+            [
+                ("model", pa.string()),
+                ("price_variant", pa.string()),
+                ("effective_from", pa.timestamp("us")),
+                ("is_long_context", pa.bool_()),
+                ("long_context_above_tokens", pa.int64()),
+                *[
+                    (f"{key}_usd_per_1m_tokens", pa.float64())
+                    for key in ("input", "output", "cached_input", "cache_write", "reasoning")
+                ],
+            ],
         ),
     }
 
@@ -609,49 +604,45 @@ def routing_tables(routing: Routing) -> dict[str, pa.Table]:
         {"profiling_route_at": routing.profiling.route_at, "profiling_monitor_at": routing.profiling.monitor_at}
     ]
     return {
-        "cfg_tiers": pa.Table.from_pylist(
+        "cfg_tiers": _table(
             tiers,
-            schema=pa.schema(
-                [("tier", pa.string()), ("tier_rank", pa.int32()), ("model", pa.string()), ("model_rank", pa.int32())]
-            ),
+            [("tier", pa.string()), ("tier_rank", pa.int32()), ("model", pa.string()), ("model_rank", pa.int32())],
         ),
-        "cfg_tasks": pa.Table.from_pylist(
+        "cfg_tasks": _table(
             tasks,
-            schema=pa.schema(
-                [
-                    ("task_type", pa.string()),
-                    ("tier", pa.string()),
-                    ("baseline_escalation_rate", pa.float64()),
-                    ("blast_radius", pa.string()),
-                    ("expected_output_tokens", pa.int64()),
-                    ("quality_gate", pa.string()),
-                    ("requests_per_day", pa.float64()),
-                ]
-            ),
+            [
+                ("task_type", pa.string()),
+                ("tier", pa.string()),
+                ("baseline_escalation_rate", pa.float64()),
+                ("blast_radius", pa.string()),
+                ("expected_output_tokens", pa.int64()),
+                ("quality_gate", pa.string()),
+                ("requests_per_day", pa.float64()),
+            ],
         ),
-        "cfg_task_type_rules": pa.Table.from_pylist(
-            task_type_rules,
-            schema=pa.schema([("rule_rank", pa.int32()), ("kind", pa.string()), ("rule_key", pa.string())]),
+        "cfg_task_type_rules": _table(
+            task_type_rules, [("rule_rank", pa.int32()), ("kind", pa.string()), ("rule_key", pa.string())]
         ),
-        "cfg_settings": pa.Table.from_pylist(
-            settings, schema=pa.schema([("default_tier", pa.string()), ("context_guard_ratio", pa.float64())])
-        ),
-        "cfg_drift": pa.Table.from_pylist(
+        "cfg_settings": _table(settings, [("default_tier", pa.string()), ("context_guard_ratio", pa.float64())]),
+        "cfg_drift": _table(
             drift,
-            schema=pa.schema(
-                [
-                    ("drift_threshold", pa.float64()),
-                    ("drift_mode", pa.string()),
-                    ("drift_window_seconds", pa.int64()),
-                    ("drift_min_requests", pa.int64()),
-                    ("drift_baseline_days", pa.int64()),
-                ]
-            ),
+            [
+                ("drift_threshold", pa.float64()),
+                ("drift_mode", pa.string()),
+                ("drift_window_seconds", pa.int64()),
+                ("drift_min_requests", pa.int64()),
+                ("drift_baseline_days", pa.int64()),
+            ],
         ),
-        "cfg_profiling": pa.Table.from_pylist(
-            profiling, schema=pa.schema([("profiling_route_at", pa.float64()), ("profiling_monitor_at", pa.float64())])
+        "cfg_profiling": _table(
+            profiling, [("profiling_route_at", pa.float64()), ("profiling_monitor_at", pa.float64())]
         ),
     }
+
+
+def _table(rows: Sequence[Mapping[str, object]], columns: list[tuple[str, pa.DataType]]) -> pa.Table:
+    """One cfg_* table: its rows with the given columns and types."""
+    return pa.Table.from_pylist(rows, schema=pa.schema(columns))
 
 
 def load_config_tables(con: duckdb.DuckDBPyConnection, price_book: PriceBook, routing: Routing) -> None:
