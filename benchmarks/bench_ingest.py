@@ -1,5 +1,5 @@
-"""Ingest and mart benchmark (DESIGN §9): tierscope's ingest against DuckDB's own ``read_json`` on one
-file, then every mart of ``queries.api`` on the loaded database.
+"""Ingest and mart benchmark (the scale targets of docs/benchmarks.md): tierscope's ingest against DuckDB's own
+``read_json`` on one file, then every mart of ``queries.api`` on the loaded database.
 
     python benchmarks/bench_ingest.py [--rows 2000000] [--workdir DIR] [--keep]
 

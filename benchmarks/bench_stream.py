@@ -13,7 +13,7 @@
 4. ``--clients`` processes post JSON arrays of ``--batch`` StandardLoggingPayload records (about 2.9 KB each,
    realistic: the sample LiteLLM record with a fresh id and time) for ``--seconds``, together at ``--rate`` events/s
    (0: as fast as they can), each on one keep-alive connection.
-5. Meanwhile this process polls ``requests`` every 0.1 s for the first record of each batch (visibility of a batch
+5. Meanwhile this process polls ``calls`` every 0.1 s for the first record of each batch (visibility of a batch
    is one commit) and times the dashboard query again and again.
 6. Reports sustained events/s accepted (by serve) and loaded (into the database), the delay from post to queryable
    (p50 / p95 / max over batches), the query's median idle vs during ingest, and checks every event is there exactly

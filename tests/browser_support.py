@@ -1,4 +1,4 @@
-"""Driving the dashboard in a real browser: the dashboard served by ``dashboard.launch.run`` in a child process,
+"""Driving the dashboard in a real browser: the dashboard served by ``cli.dashboard_process.run`` in a child process,
 Debian's Chromium driven by Playwright (never a browser Playwright downloads), and a page opened and left to settle.
 
 Shared by tests/test_browser.py and tests/screenshots.py (``make screenshots``).
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, Playwright, expect
 
-from tierscope.dashboard import launch
+from tierscope.cli import dashboard_process
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -81,20 +81,20 @@ BUSY = '() => !!document.querySelector(\'[data-testid="stStatusWidget"], [data-t
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((launch.ADDRESS, 0))
+        probe.bind((dashboard_process.ADDRESS, 0))
         return int(probe.getsockname()[1])
 
 
 @contextmanager
 def serve(database: Path, budgets: Path | None = None) -> Iterator[str]:
-    """`launch.run` (what `tierscope dashboard` calls) serving ``database`` (with ``budgets``); yields its URL, stops
-    it afterwards."""
+    """`dashboard_process.run` (what `tierscope dashboard` calls) serving ``database`` (with ``budgets``); yields its
+    URL, stops it afterwards."""
     port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys; from tierscope.dashboard.launch import run; "
+            "import sys; from tierscope.cli.dashboard_process import run; "
             "sys.exit(run(sys.argv[1], int(sys.argv[2]), None, None, open_browser=False, budgets=sys.argv[3] or None))",
             str(database),
             str(port),
@@ -104,9 +104,9 @@ def serve(database: Path, budgets: Path | None = None) -> Iterator[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://{launch.ADDRESS}:{port}"
+    url = f"http://{dashboard_process.ADDRESS}:{port}"
     try:
-        if not launch.wait_until_ready(url, server):
+        if not dashboard_process.wait_until_ready(url, server):
             server.kill()
             output = server.stdout.read().decode() if server.stdout else ""
             raise RuntimeError(f"the dashboard did not start:\n{output}")

@@ -1,5 +1,5 @@
-"""The dashboard in a real browser: ``dashboard.launch.run`` serves a fixture database, Debian's Chromium (driven by
-Playwright, never a browser Playwright downloads) visits every page, and a screenshot of each is saved under the
+"""The dashboard in a real browser: ``cli.dashboard_process.run`` serves a fixture database, Debian's Chromium (driven
+by Playwright, never a browser Playwright downloads) visits every page, and a screenshot of each is saved under the
 test's temporary folder.
 """
 
@@ -39,8 +39,8 @@ TABLE_WIDTHS = """() => [...document.querySelectorAll('[data-testid="stDataFrame
 
 @pytest.fixture(scope="module")
 def dashboard_url(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`launch.run` (what `tierscope dashboard` calls) serving a copy of the demo-month database, with the sample
-    profiling run and the LiteLLM sample loaded as `tierscope demo` does."""
+    """`dashboard_process.run` (what `tierscope dashboard` calls) serving a copy of the demo-month database, with the
+    sample profiling run and the LiteLLM sample loaded as `tierscope demo` does."""
     database = tmp_path_factory.mktemp("browser") / "dashboard.duckdb"
     shutil.copy(sample_db_path, database)
     con = connect(database)

@@ -19,10 +19,11 @@ import pytest
 
 from tests.conftest import REPO, SAMPLE_LOGS, write_jsonl
 from tierscope.cli import main
+from tierscope.ingest.fields import CANONICAL_FIELDS, STAGED_FIELDS, field_types
 from tierscope.ingest.formats import READERS, UnknownFormatError, detect, reader_named
 from tierscope.ingest.load import IngestResult, ingest_paths, read_head
 from tierscope.queries import api
-from tierscope.queries.db import connect
+from tierscope.queries.db import connect, sql_text
 
 FORMATS = SAMPLE_LOGS / "formats"
 # Anthropic batch results carry no time: calls take the file's modification time, pinned here
@@ -815,3 +816,18 @@ def test_a_truncated_langfuse_export_fails_in_one_line(tmp_path: Path) -> None:
     [result] = ingest_paths(con, [tmp_path / "cut.json"], "langfuse")
     assert result.status == "failed" and result.error is not None and "\n" not in result.error
     assert con.sql("select count(*) from ingests").fetchall() == [(0,)]
+
+
+def test_validation_types_every_field_as_the_calls_table_declares_it() -> None:
+    """A field's type is declared once, by the calls table: what validation (normalize.sql) makes of the staged text
+    has that type for every canonical field, so a type changed there and not here fails this."""
+    con = connect(":memory:")
+    staged = ", ".join(f"null::varchar as {field}" for field in STAGED_FIELDS)
+    con.execute(
+        f"create temp table ingest_stage as select {staged}, 1::bigint as source_line, null::bigint as record_element, "
+        "false as is_malformed, null::varchar as reader_reason"
+    )
+    typed = {str(row[0]): str(row[1]) for row in con.execute("describe " + sql_text("ingest/normalize.sql")).fetchall()}
+    declared = field_types(con)
+    assert set(declared) == set(CANONICAL_FIELDS)
+    assert {field: typed[field] for field in CANONICAL_FIELDS} == declared

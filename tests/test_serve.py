@@ -720,7 +720,8 @@ def declared_paths(shape: Any, prefix: str = "") -> set[str]:
 
 
 def reader_shape(sql_file: str) -> Any:
-    found = re.search(r"from_json\([^']*?, '(\{.*?)'\)", sql_text(sql_file), re.DOTALL)
+    """The from_json structure a reader declares: given to reader_records(shape), or to from_json itself."""
+    found = re.search(r"(?:reader_records\(|from_json\([^']*?, )'(\{.*?)'\)", sql_text(sql_file), re.DOTALL)
     assert found, sql_file
     return json.loads(found.group(1))
 

@@ -42,8 +42,8 @@ from tests.streaming_support import (
     watch,
     watch_once,
 )
+from tierscope.cli import dashboard_process
 from tierscope.dashboard import ingester as ingester_module
-from tierscope.dashboard import launch
 from tierscope.dashboard.gate import ReaderGate
 from tierscope.dashboard.ingester import Ingester
 from tierscope.dashboard.live import freshness_text
@@ -66,7 +66,7 @@ HOLD_DATABASE = (
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((launch.ADDRESS, 0))
+        probe.bind((dashboard_process.ADDRESS, 0))
         return int(probe.getsockname()[1])
 
 
@@ -438,9 +438,9 @@ def test_live_dashboard_owns_the_database_and_refreshes_with_filters_kept(tmp_pa
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://{launch.ADDRESS}:{port}"
+    url = f"http://{dashboard_process.ADDRESS}:{port}"
     try:
-        assert launch.wait_until_ready(url, server)
+        assert dashboard_process.wait_until_ready(url, server)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
             page = browser.new_page(viewport={"width": 1440, "height": 1600})
@@ -481,9 +481,9 @@ def test_sigterm_stops_the_dashboard_with_its_streamlit_process_and_frees_the_da
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://{launch.ADDRESS}:{port}"
+    url = f"http://{dashboard_process.ADDRESS}:{port}"
     try:
-        assert launch.wait_until_ready(url, server)
+        assert dashboard_process.wait_until_ready(url, server)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
             browser.new_page().goto(url)  # the app opens the database for its first session

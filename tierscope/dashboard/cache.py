@@ -1,17 +1,20 @@
 """All of the dashboard's caching, in one place.
 
-The dashboard process owns the database (DESIGN §7): it is opened once, read-write, by :func:`connection`
-(``st.cache_resource``), and every thread reads through its own ``cursor()`` of that connection. Query results are
-cached with ``st.cache_data``, keyed on the database, the data version (so newly loaded calls refresh every view)
-and the query's arguments (the filters). Pages call the typed functions at the bottom; none of them sees SQL.
+The dashboard process owns the database (docs/architecture.md, "One writer, many readers"): it is opened once,
+read-write, by :func:`connection` (``st.cache_resource``), and every thread reads through its own ``cursor()`` of that
+connection. Query results are cached with ``st.cache_data``, keyed on the database, the data version (so newly loaded
+calls refresh every view), the query function and its arguments (the filters). Pages call the typed functions at the
+bottom; none of them sees SQL.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import FunctionType
+from typing import Concatenate, ParamSpec
 
 import duckdb
 import polars as pl
@@ -117,15 +120,32 @@ def data_version() -> int:
         return api.data_version(reader)
 
 
-@st.cache_data(show_spinner=False, max_entries=2000)
-def _frame(db: Database, version: int, query: str, arguments: tuple[object, ...]) -> pl.DataFrame:
-    function, reader = getattr(api, query), cursor()
+P = ParamSpec("P")
+
+
+def _function_key(function: FunctionType) -> str:
+    """A query function in a cached result's key, by its name: st.cache_data cannot hash a function itself."""
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+@st.cache_data(show_spinner=False, max_entries=2000, hash_funcs={FunctionType: _function_key})
+def _frame(
+    db: Database,
+    version: int,
+    query: Callable[..., pl.DataFrame],
+    arguments: tuple[object, ...],
+    keywords: dict[str, object],
+) -> pl.DataFrame:
+    reader = cursor()
     with gate.reading():  # the background ingester waits while pages query (dashboard/gate.py)
-        return function(reader, *arguments)
+        return query(reader, *arguments, **keywords)
 
 
-def _cached(query: str, *arguments: object) -> pl.DataFrame:
-    return _frame(database(), data_version(), query, arguments)
+def _cached(
+    query: Callable[Concatenate[duckdb.DuckDBPyConnection, P], pl.DataFrame], *arguments: P.args, **keywords: P.kwargs
+) -> pl.DataFrame:
+    """``query(cursor, *arguments)`` (a function of queries.api), cached per function, arguments and data version."""
+    return _frame(database(), data_version(), query, arguments, keywords)
 
 
 @st.cache_data(show_spinner="Repricing the traffic…", max_entries=200)
@@ -187,19 +207,19 @@ def clear_results() -> None:
 
 
 def filter_values() -> pl.DataFrame:
-    return _cached("filter_values", api.ALL)
+    return _cached(api.filter_values, api.ALL)
 
 
 def data_quality(scope: Scope) -> pl.DataFrame:
-    return _cached("data_quality", scope)
+    return _cached(api.data_quality, scope)
 
 
 def kpis(scope: Scope) -> pl.DataFrame:
-    return _cached("kpis", scope)
+    return _cached(api.kpis, scope)
 
 
 def days_with_data(scope: Scope) -> pl.DataFrame:
-    return _cached("days_with_data", scope)
+    return _cached(api.days_with_data, scope)
 
 
 def comparison(scope: Scope) -> api.Comparison | None:
@@ -208,95 +228,95 @@ def comparison(scope: Scope) -> api.Comparison | None:
 
 
 def cost_by(dimension: api.Dimension, scope: Scope) -> pl.DataFrame:
-    return _cached("cost_by", dimension, scope)
+    return _cached(api.cost_by, dimension, scope)
 
 
 def daily_cost(scope: Scope) -> pl.DataFrame:
-    return _cached("daily_cost", scope)
+    return _cached(api.daily_cost, scope)
 
 
 def savings_opportunity(scope: Scope) -> pl.DataFrame:
-    return _cached("savings_opportunity", scope)
+    return _cached(api.savings_opportunity, scope)
 
 
 def task_costs(scope: Scope) -> pl.DataFrame:
-    return _cached("task_costs", scope)
+    return _cached(api.task_costs, scope)
 
 
 def model_costs(scope: Scope) -> pl.DataFrame:
-    return _cached("model_costs", scope)
+    return _cached(api.model_costs, scope)
 
 
 def output_length_histogram(scope: Scope) -> pl.DataFrame:
-    return _cached("output_length_histogram", scope)
+    return _cached(api.output_length_histogram, scope)
 
 
 def cost_by_team_feature(scope: Scope) -> pl.DataFrame:
-    return _cached("cost_by_team_feature", scope)
+    return _cached(api.cost_by_team_feature, scope)
 
 
 def tier_mix(scope: Scope) -> pl.DataFrame:
-    return _cached("tier_mix", scope)
+    return _cached(api.tier_mix, scope)
 
 
 def model_flow(scope: Scope) -> pl.DataFrame:
-    return _cached("model_flow", scope)
+    return _cached(api.model_flow, scope)
 
 
 def escalation_by_window(scope: Scope) -> pl.DataFrame:
-    return _cached("escalation_by_window", scope)
+    return _cached(api.escalation_by_window, scope)
 
 
 def drift_flags(scope: Scope) -> pl.DataFrame:
-    return _cached("drift_flags", scope)
+    return _cached(api.drift_flags, scope)
 
 
 def router_audit(scope: Scope) -> pl.DataFrame:
-    return _cached("router_audit", scope)
+    return _cached(api.router_audit, scope)
 
 
 def unpriced_models(scope: Scope) -> pl.DataFrame:
-    return _cached("unpriced_models", scope)
+    return _cached(api.unpriced_models, scope)
 
 
 def unattributed_calls(scope: Scope) -> pl.DataFrame:
-    return _cached("unattributed_calls", scope)
+    return _cached(api.unattributed_calls, scope)
 
 
 def unknown_task_hints(scope: Scope) -> pl.DataFrame:
-    return _cached("unknown_task_hints", scope)
+    return _cached(api.unknown_task_hints, scope)
 
 
 def reconciliation_summary(scope: Scope) -> pl.DataFrame:
-    return _cached("reconciliation_summary", scope)
+    return _cached(api.reconciliation_summary, scope)
 
 
 def cost_reconciliation(scope: Scope) -> pl.DataFrame:
-    return _cached("cost_reconciliation", scope)
+    return _cached(api.cost_reconciliation, scope)
 
 
 def ingest_history() -> pl.DataFrame:
-    return _cached("ingest_history")
+    return _cached(api.ingest_history)
 
 
 def quarantine() -> pl.DataFrame:
-    return _cached("quarantine")
+    return _cached(api.quarantine)
 
 
 def price_book() -> pl.DataFrame:
-    return _cached("price_book")
+    return _cached(api.price_book)
 
 
 def task_audit(scope: Scope) -> pl.DataFrame:
-    return _cached("task_audit", scope)
+    return _cached(api.task_audit, scope)
 
 
 def profiling_pass_rates() -> pl.DataFrame:
-    return _cached("profiling_pass_rates")
+    return _cached(api.profiling_pass_rates)
 
 
 def profiling_recommendation() -> pl.DataFrame:
-    return _cached("profiling_recommendation")
+    return _cached(api.profiling_recommendation)
 
 
 def monthly_projection(scope: Scope) -> pl.DataFrame:
@@ -311,33 +331,33 @@ def whatif(scenarios: Mapping[str, Routing], scope: Scope) -> pl.DataFrame:
 
 
 def freshness() -> pl.DataFrame:
-    return _cached("freshness")
+    return _cached(api.freshness)
 
 
 def month_forecast(scope: Scope) -> pl.DataFrame:
     """The newest call's month: to date and forecast (api.month_forecast), with the scope's filters, not its dates."""
-    return _cached("month_forecast", None, scope)
+    return _cached(api.month_forecast, None, scope)
 
 
 def budget_status() -> pl.DataFrame:
     """Every budget against the newest call's month (api.budget_status); empty without budgets."""
-    return _cached("budget_status", budgets().rows())
+    return _cached(api.budget_status, budgets().rows())
 
 
 def spend_anomalies(scope: Scope) -> pl.DataFrame:
-    return _cached("spend_anomalies", scope)
+    return _cached(api.spend_anomalies, scope)
 
 
 def cost_by_user(scope: Scope) -> pl.DataFrame:
-    return _cached("cost_by_user", scope)
+    return _cached(api.cost_by_user, scope)
 
 
 def model_performance(scope: Scope) -> pl.DataFrame:
-    return _cached("model_performance", scope)
+    return _cached(api.model_performance, scope)
 
 
 def cache_savings(scope: Scope) -> pl.DataFrame:
-    return _cached("cache_savings", scope)
+    return _cached(api.cache_savings, scope)
 
 
 def calls_count(scope: Scope, filters: api.CallFilters) -> int | None:

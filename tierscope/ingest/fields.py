@@ -1,6 +1,12 @@
-"""The canonical fields of a call (docs/formats.md) and the common alias names the generic format accepts."""
+"""The canonical fields of a call (docs/formats.md) and the common alias names the generic format accepts.
+
+Their names are listed here; their types are declared once, by the ``calls`` table (queries/sql/schema/tables.sql),
+and read from the database by :func:`field_types`.
+"""
 
 from __future__ import annotations
+
+import duckdb
 
 # A content-based router's decision for the call (LiteLLM's metadata.routing_decision and autorouter_savings;
 # docs/router.md). All NULL for a call no router decided. Fields that quote the prompt are never among them.
@@ -44,6 +50,18 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "tags",
     *ROUTER_FIELDS,
 )
+
+
+def field_types(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each canonical field's DuckDB type (``DOUBLE``, ``BOOLEAN``, ``VARCHAR[]``...) as the calls table declares it."""
+    stored = dict(
+        con.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where database_name = current_database() and schema_name = 'main' and table_name = 'calls'"
+        ).fetchall()
+    )
+    return {field: str(stored[field]) for field in CANONICAL_FIELDS}
+
 
 # What a reader stages: the canonical fields plus the source's attributes (a JSON object: metadata, span attributes,
 # custom properties), which routing.yaml's task_type_from rules read. Attributes are used, never stored.

@@ -18,7 +18,7 @@ import re
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -565,6 +565,11 @@ def _price_rows(model: str, entry: PriceEntry) -> list[dict[str, object]]:
 
 def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table]:
     """The config files as small Arrow tables, one per cfg_* table."""
+    return {**price_tables(price_book), **routing_tables(routing)}
+
+
+def price_tables(price_book: PriceBook) -> dict[str, pa.Table]:
+    """The price book as cfg_models, cfg_model_aliases and cfg_prices."""
     models = [
         {"model": name, "provider": spec.provider, "context_window": spec.context_window}
         for name, spec in price_book.models.items()
@@ -577,6 +582,30 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
     prices = [
         row for name, spec in price_book.models.items() for entry in spec.prices for row in _price_rows(name, entry)
     ]
+    return {
+        "cfg_models": _table(
+            models, [("model", pa.string()), ("provider", pa.string()), ("context_window", pa.int64())]
+        ),
+        "cfg_model_aliases": _table(aliases, [("model", pa.string()), ("alias", pa.string())]),
+        "cfg_prices": _table(
+            prices,
+            [
+                ("model", pa.string()),
+                ("price_variant", pa.string()),
+                ("effective_from", pa.timestamp("us")),
+                ("is_long_context", pa.bool_()),
+                ("long_context_above_tokens", pa.int64()),
+                *[
+                    (f"{key}_usd_per_1m_tokens", pa.float64())
+                    for key in ("input", "output", "cached_input", "cache_write", "reasoning")
+                ],
+            ],
+        ),
+    }
+
+
+def routing_tables(routing: Routing) -> dict[str, pa.Table]:
+    """The routing map as cfg_tiers, cfg_tasks, cfg_task_type_rules, cfg_settings, cfg_drift and cfg_profiling."""
     tiers = [
         {"tier": tier, "tier_rank": tier_rank, "model": model, "model_rank": model_rank}
         for tier_rank, (tier, tier_models) in enumerate(routing.tiers.items(), start=1)
@@ -594,6 +623,10 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
         }
         for task_type, profile in routing.tasks.items()
     ]
+    task_type_rules = [
+        {"rule_rank": rank, "kind": rule.kind, "rule_key": rule.key}
+        for rank, rule in enumerate(routing.task_type_from, start=1)
+    ]
     # settings apart by who reads them: pricing and tiers (derived tables), drift and profiling (marts only), so that
     # editing a drift or profiling setting rebuilds no derived table
     settings = [{"default_tier": routing.default_tier, "context_guard_ratio": routing.context_guard_ratio}]
@@ -609,35 +642,13 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
     profiling = [
         {"profiling_route_at": routing.profiling.route_at, "profiling_monitor_at": routing.profiling.monitor_at}
     ]
-    task_type_rules = [
-        {"rule_rank": rank, "kind": rule.kind, "rule_key": rule.key}
-        for rank, rule in enumerate(routing.task_type_from, start=1)
-    ]
-    schemas = {
-        "cfg_models": pa.schema([("model", pa.string()), ("provider", pa.string()), ("context_window", pa.int64())]),
-        "cfg_model_aliases": pa.schema([("model", pa.string()), ("alias", pa.string())]),
-        "cfg_prices": pa.schema(
-            [
-                ("model", pa.string()),
-                ("price_variant", pa.string()),
-                ("effective_from", pa.timestamp("us")),
-                ("is_long_context", pa.bool_()),
-                ("long_context_above_tokens", pa.int64()),
-                *[
-                    (f"{key}_usd_per_1m_tokens", pa.float64())
-                    for key in ("input", "output", "cached_input", "cache_write", "reasoning")
-                ],
-            ]
+    return {
+        "cfg_tiers": _table(
+            tiers,
+            [("tier", pa.string()), ("tier_rank", pa.int32()), ("model", pa.string()), ("model_rank", pa.int32())],
         ),
-        "cfg_tiers": pa.schema(
-            [
-                ("tier", pa.string()),
-                ("tier_rank", pa.int32()),
-                ("model", pa.string()),
-                ("model_rank", pa.int32()),
-            ]
-        ),
-        "cfg_tasks": pa.schema(
+        "cfg_tasks": _table(
+            tasks,
             [
                 ("task_type", pa.string()),
                 ("tier", pa.string()),
@@ -646,33 +657,31 @@ def config_tables(price_book: PriceBook, routing: Routing) -> dict[str, pa.Table
                 ("expected_output_tokens", pa.int64()),
                 ("quality_gate", pa.string()),
                 ("requests_per_day", pa.float64()),
-            ]
+            ],
         ),
-        "cfg_task_type_rules": pa.schema([("rule_rank", pa.int32()), ("kind", pa.string()), ("rule_key", pa.string())]),
-        "cfg_settings": pa.schema([("default_tier", pa.string()), ("context_guard_ratio", pa.float64())]),
-        "cfg_drift": pa.schema(
+        "cfg_task_type_rules": _table(
+            task_type_rules, [("rule_rank", pa.int32()), ("kind", pa.string()), ("rule_key", pa.string())]
+        ),
+        "cfg_settings": _table(settings, [("default_tier", pa.string()), ("context_guard_ratio", pa.float64())]),
+        "cfg_drift": _table(
+            drift,
             [
                 ("drift_threshold", pa.float64()),
                 ("drift_mode", pa.string()),
                 ("drift_window_seconds", pa.int64()),
                 ("drift_min_requests", pa.int64()),
                 ("drift_baseline_days", pa.int64()),
-            ]
+            ],
         ),
-        "cfg_profiling": pa.schema([("profiling_route_at", pa.float64()), ("profiling_monitor_at", pa.float64())]),
+        "cfg_profiling": _table(
+            profiling, [("profiling_route_at", pa.float64()), ("profiling_monitor_at", pa.float64())]
+        ),
     }
-    rows = {
-        "cfg_models": models,
-        "cfg_model_aliases": aliases,
-        "cfg_prices": prices,
-        "cfg_tiers": tiers,
-        "cfg_tasks": tasks,
-        "cfg_task_type_rules": task_type_rules,
-        "cfg_settings": settings,
-        "cfg_drift": drift,
-        "cfg_profiling": profiling,
-    }
-    return {name: pa.Table.from_pylist(rows[name], schema=schemas[name]) for name in schemas}
+
+
+def _table(rows: Sequence[Mapping[str, object]], columns: list[tuple[str, pa.DataType]]) -> pa.Table:
+    """One cfg_* table: its rows with the given columns and types."""
+    return pa.Table.from_pylist(rows, schema=pa.schema(columns))
 
 
 def load_config_tables(con: duckdb.DuckDBPyConnection, price_book: PriceBook, routing: Routing) -> None:

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from tierscope.queries import api
 from tierscope.queries.api import ALL, SCOPE_ARGS, Scope
 from tierscope.queries.config import TOP_LEVEL, PriceBook, Routing, validation_problems
-from tierscope.queries.db import config_tables, frame
+from tierscope.queries.db import frame, routing_tables
 
 # Making a scenario
 
@@ -147,7 +147,7 @@ def scenario_tables(scenarios: Mapping[str, Routing]) -> dict[str, pa.Table]:
     """The scenarios' tiers, tasks and settings as Arrow tables with a leading ``scenario`` column."""
     parts: dict[str, list[pa.Table]] = {name: [] for name in SCENARIO_TABLES}
     for scenario, routing in scenarios.items():
-        tables = config_tables(PriceBook(models={}), routing)
+        tables = routing_tables(routing)
         for target, source in SCENARIO_TABLES.items():
             table = tables[source]
             parts[target].append(table.add_column(0, "scenario", pa.array([scenario] * table.num_rows, pa.string())))

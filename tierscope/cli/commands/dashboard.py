@@ -22,7 +22,7 @@ def add_dashboard_options(parser: argparse.ArgumentParser) -> None:
 
 
 def open_dashboard(args: argparse.Namespace, db_path: str) -> int:
-    from tierscope.dashboard import launch
+    from tierscope.cli import dashboard_process
 
     if not Path(db_path).exists():
         raise CliError(f"no database at {db_path}; load logs first: tierscope ingest PATH --db {db_path}")
@@ -30,7 +30,7 @@ def open_dashboard(args: argparse.Namespace, db_path: str) -> int:
         from tierscope.queries.config import load_budgets
 
         load_budgets(args.budgets)  # a wrong file is said here, in one line, not on the page
-    return launch.run(
+    return dashboard_process.run(
         db_path, args.port, args.prices, args.routing, open_browser=not args.no_browser, budgets=args.budgets
     )
 

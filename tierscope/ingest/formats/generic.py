@@ -1,5 +1,5 @@
-"""The generic format: the canonical columns of DESIGN §3 (plus common aliases) as JSONL / JSON array or object, CSV or
-Parquet, optionally gzip-compressed. Everything is read by DuckDB's own readers; no Python loop per row.
+"""The generic format: the canonical columns of docs/formats.md (plus common aliases) as JSONL / JSON array or object,
+CSV or Parquet, optionally gzip-compressed. Everything is read by DuckDB's own readers; no Python loop per row.
 
 What a file is, is decided once from its bytes and used by every step that reads it: gzip by its magic bytes (not
 its name), Parquet by ``PAR1``, CSV by its name, and a JSON file's layout (:func:`json_layout`): one record per line
@@ -20,7 +20,7 @@ from typing import Literal
 
 import duckdb
 
-from tierscope.ingest.fields import STAGED_FIELDS, accepted_names
+from tierscope.ingest.fields import STAGED_FIELDS, accepted_names, field_types
 from tierscope.ingest.formats.lines import GZIP_MAGIC, locate_document, locate_lines, open_decompressed, stage_lines
 from tierscope.queries.db import execute_file, sql_text
 
@@ -28,20 +28,10 @@ from tierscope.queries.db import execute_file, sql_text
 HEAD_BYTES = 65536
 MAX_OBJECT_BYTES = 67_108_864
 
-# What the fast path reads typed: amounts as DOUBLE (never rounded), flags as BOOLEAN. Token counts are read as text
-# even there: DuckDB's JSON reader turns true into 1 for a numeric column, and a count must be a JSON number or
-# numeric text (normalize.sql).
-TYPED_JSON_FIELDS = {
-    "latency_ms": "DOUBLE",
-    "reported_cost_usd": "DOUBLE",
-    "escalated": "BOOLEAN",
-    "quality_passed": "BOOLEAN",
-    "classifier_cost_usd": "DOUBLE",
-    "router_score": "DOUBLE",
-    "autorouter_savings_usd": "DOUBLE",
-    "router_escalated": "BOOLEAN",
-    "router_context_escalated": "BOOLEAN",
-}
+# What the fast path reads typed: the fields stored as DOUBLE (amounts, never rounded) or BOOLEAN (flags), by the
+# types the calls table declares (fields.field_types). Token counts (BIGINT) are read as text even there: DuckDB's JSON
+# reader turns true into 1 for a numeric column, and a count must be a JSON number or numeric text (normalize.sql).
+TYPED_READ = ("DOUBLE", "BOOLEAN")
 
 JsonLayout = Literal["lines", "cr_lines", "document"]
 
@@ -155,14 +145,11 @@ class GenericReader:
         except duckdb.Error:
             self._read_json(con, path, layout, typed=False)
 
-    def _columns(self, typed: bool) -> tuple[list[str], str]:
+    def _columns(self, con: duckdb.DuckDBPyConnection, typed: bool) -> tuple[list[str], str]:
         """The JSON keys read (every accepted name) and their DuckDB types as a ``columns`` / struct literal."""
         names = sorted({name for field in STAGED_FIELDS for name in accepted_names(field)})
-        types = {
-            name: (TYPED_JSON_FIELDS.get(field, "VARCHAR") if typed else "VARCHAR")
-            for field in STAGED_FIELDS
-            for name in accepted_names(field)
-        }
+        read_typed = {field: kind for field, kind in field_types(con).items() if kind in TYPED_READ} if typed else {}
+        types = {name: read_typed.get(field, "VARCHAR") for field in STAGED_FIELDS for name in accepted_names(field)}
         return names, "{" + ", ".join(f"'{name}': '{types[name]}'" for name in names) + "}"
 
     def _read_json(self, con: duckdb.DuckDBPyConnection, path: Path, layout: JsonLayout, *, typed: bool) -> None:
@@ -170,7 +157,7 @@ class GenericReader:
         ingest_stage with the columns every reader stages. source_line, the record number, is the row's place in that
         table (rowid + 1): numbering in the read (row_number() over ()) would run the read on one thread, so only a
         connection that does not preserve insertion order numbers the records there."""
-        names, columns = self._columns(typed)
+        names, columns = self._columns(con, typed)
         json_format = "newline_delimited" if layout == "lines" else "auto"
         ignore_errors = layout == "lines" and not typed
         [(preserves_order,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
@@ -190,7 +177,7 @@ class GenericReader:
     def _read_json_lines(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
         """A JSONL file whose lines end with a lone CR: its lines split here (:func:`stage_lines`), each parsed by
         DuckDB; an unreadable line is a row of NULLs, as in DuckDB's own JSONL reader."""
-        names, _ = self._columns(typed=False)
+        names, _ = self._columns(con, typed=False)
         structure = json.dumps(dict.fromkeys(names, "VARCHAR"))
         stage_lines(con, path)
         self._stage_records_view(

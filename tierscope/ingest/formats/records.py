@@ -9,8 +9,10 @@ with no Python loop per record:
    ``record_element`` numbers it within the page), and NULL with ``reader_reason`` for a record that cannot be read
    or is not an object.
 2. The reader's query ``queries/sql/ingest/read_<format>.sql`` maps the records onto the canonical fields as text
-   (the temp table ``ingest_read``), with ``is_model_call`` false for records that are not model calls. A query may
-   use ``$file_time``, the file's modification time (or the time given to the ingest), for records that carry no
+   (the temp table ``ingest_read``), with ``is_model_call`` false for records that are not model calls. It reads them
+   through ``reader_records(shape)`` (``reader_records.sql``: the columns every reader passes on, and the record
+   parsed into the reader's ``from_json`` structure), so it declares only what is its own. A query may use
+   ``$file_time``, the file's modification time (or the time given to the ingest), for records that carry no
    time of their own.
 3. :func:`finish_stage` keeps the model calls as ``ingest_stage`` (the columns every reader stages) and returns how
    many records it skipped. Validation, dedup and loading are then the shared ones (ingest/load.py).
@@ -35,7 +37,7 @@ from tierscope.ingest.formats.generic import (
     read_head,
 )
 from tierscope.ingest.formats.lines import stage_lines
-from tierscope.queries.db import sql_text
+from tierscope.queries.db import execute_file, sql_text
 
 
 def head_text(head: bytes) -> str:
@@ -159,7 +161,8 @@ def finish_stage(con: duckdb.DuckDBPyConnection) -> int:
         """
     )
     [(skipped,)] = con.execute("select count(*) from ingest_read where is_model_call is false").fetchall()
-    con.execute("drop table if exists ingest_read; drop table if exists ingest_records")
+    con.execute("drop table if exists ingest_read; drop macro table if exists reader_records")
+    con.execute("drop table if exists ingest_records")
     return int(skipped)
 
 
@@ -177,6 +180,7 @@ class ExportReader:
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path) -> int:
         """Stage the file's records; returns how many are not model calls (and so not loaded)."""
         stage_records(con, path, read_head(path))
+        execute_file(con, "ingest/reader_records.sql")
         query = "create or replace temp table ingest_read as\n" + sql_text(self.sql_file)
         [statement] = con.extract_statements(query)
         values = {"file_time": untimed_at(con, path)}

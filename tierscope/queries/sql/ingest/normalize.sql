@@ -1,7 +1,8 @@
 -- Staged input (every field as text, canonical names) -> typed calls plus a reject reason naming each bad field.
--- grain: one row per input record. reject_reason is NULL for a loadable row. Reads ingest_stage (a temp table, or the
--- generic JSON reader's view), whose fields are text, except that a reader may stage amounts as DOUBLE and flags as
--- BOOLEAN when the source types them (the generic JSON reader's fast path). Token counts are always text: a count
+-- grain: one row per input record. reject_reason is NULL for a loadable row. Each field comes out with the type the
+-- calls table declares for it (schema/tables.sql). Reads ingest_stage (a temp table, or the generic JSON reader's
+-- view), whose fields are text, except that a reader may stage amounts as DOUBLE and flags as BOOLEAN when the source
+-- types them (the generic JSON reader's fast path). Token counts are always text: a count
 -- must be a JSON number or numeric text (true is not 1 token), whole, >= 0 and at most max_tokens_per_call().
 -- Text fields must be scalars: a JSON object or list given as one (it may carry prompt text) rejects the record.
 -- A time is ISO-8601 or an epoch number whose unit its magnitude gives (epoch_time), within the years 1970 to 2099.

@@ -2,25 +2,15 @@
 -- ingest/formats/anthropic_batch.py. grain: one row per line. Anthropic's input_tokens exclude cache reads and cache
 -- writes, so input = input_tokens + cache_read_input_tokens + cache_creation_input_tokens (the contract's input).
 -- Results carry no time: calls take the file's modification time ($file_time).
-with records as (
-    select * from ingest_records
-),
-
-results as (
-    select
-        source_line,
-        record_element,
-        reader_reason,
-        record is null as is_malformed,
-        md5(record::varchar) as record_hash,
-        from_json(record, '{
-            "custom_id": "VARCHAR",
-            "result": {"type": "VARCHAR", "message": {"id": "VARCHAR", "model": "VARCHAR", "usage": {
-                "input_tokens": "VARCHAR", "output_tokens": "VARCHAR", "cache_read_input_tokens": "VARCHAR",
-                "cache_creation_input_tokens": "VARCHAR"
-            }}}
-        }') as batch_result
-    from records
+with results as (
+    select * rename (parsed as batch_result), md5(record::varchar) as record_hash
+    from reader_records('{
+        "custom_id": "VARCHAR",
+        "result": {"type": "VARCHAR", "message": {"id": "VARCHAR", "model": "VARCHAR", "usage": {
+            "input_tokens": "VARCHAR", "output_tokens": "VARCHAR", "cache_read_input_tokens": "VARCHAR",
+            "cache_creation_input_tokens": "VARCHAR"
+        }}}
+    }')
 ),
 
 unpacked as (

@@ -4,27 +4,18 @@
 -- cache-write input, completion_tokens the output without reasoning_tokens. So input = prompt + cache read + cache
 -- write, output = completion + reasoning. Cost: Helicone's database stores USD x 1e9 (COST_PRECISION_MULTIPLIER); its
 -- API and export tool divide it back to USD, a raw table dump (organization_id, no response_status) does not.
-with records as (
-    select * from ingest_records
-),
-
-requests as (
-    select
-        source_line,
-        record_element,
-        reader_reason,
-        record is null as is_malformed,
-        from_json(record, '{
-            "request_id": "VARCHAR", "response_id": "VARCHAR", "organization_id": "VARCHAR",
-            "request_created_at": "VARCHAR", "response_status": "VARCHAR", "status": "VARCHAR",
-            "request_user_id": "VARCHAR", "user_id": "VARCHAR", "request_properties": "JSON", "properties": "JSON",
-            "provider": "VARCHAR", "delay_ms": "VARCHAR", "latency": "VARCHAR", "request_model": "VARCHAR",
-            "response_model": "VARCHAR", "model": "VARCHAR", "model_override": "VARCHAR",
-            "prompt_tokens": "VARCHAR", "completion_tokens": "VARCHAR", "reasoning_tokens": "VARCHAR",
-            "prompt_cache_read_tokens": "VARCHAR", "prompt_cache_write_tokens": "VARCHAR",
-            "cost": "VARCHAR", "costUSD": "VARCHAR"
-        }') as request
-    from records
+with requests as (
+    select * rename (parsed as request)
+    from reader_records('{
+        "request_id": "VARCHAR", "response_id": "VARCHAR", "organization_id": "VARCHAR",
+        "request_created_at": "VARCHAR", "response_status": "VARCHAR", "status": "VARCHAR",
+        "request_user_id": "VARCHAR", "user_id": "VARCHAR", "request_properties": "JSON", "properties": "JSON",
+        "provider": "VARCHAR", "delay_ms": "VARCHAR", "latency": "VARCHAR", "request_model": "VARCHAR",
+        "response_model": "VARCHAR", "model": "VARCHAR", "model_override": "VARCHAR",
+        "prompt_tokens": "VARCHAR", "completion_tokens": "VARCHAR", "reasoning_tokens": "VARCHAR",
+        "prompt_cache_read_tokens": "VARCHAR", "prompt_cache_write_tokens": "VARCHAR",
+        "cost": "VARCHAR", "costUSD": "VARCHAR"
+    }')
 ),
 
 unpacked as (

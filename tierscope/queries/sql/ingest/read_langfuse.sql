@@ -4,24 +4,15 @@
 -- have usage types of their own (input_cached_tokens, cache_read_input_tokens, cache_creation_input_tokens), as
 -- "output" excludes output_reasoning_tokens. Langfuse sums every usage type whose name contains "input" (or
 -- "output") into input (output) usage, and so does this query: that is the contract's inclusive input / output.
-with records as (
-    select * from ingest_records
-),
-
-observations as (
-    select
-        source_line,
-        record_element,
-        reader_reason,
-        record is null as is_malformed,
-        from_json(record, '{
-            "id": "VARCHAR", "traceId": "VARCHAR", "type": "VARCHAR", "startTime": "VARCHAR", "endTime": "VARCHAR",
-            "latency": "VARCHAR", "model": "VARCHAR", "providedModelName": "VARCHAR",
-            "usageDetails": "MAP(VARCHAR, VARCHAR)", "usage": {"input": "VARCHAR", "output": "VARCHAR"},
-            "costDetails": "MAP(VARCHAR, DOUBLE)", "totalCost": "VARCHAR", "calculatedTotalCost": "VARCHAR",
-            "level": "VARCHAR", "metadata": "JSON", "userId": "VARCHAR", "tags": "JSON", "traceTags": "JSON"
-        }') as observation
-    from records
+with observations as (
+    select * rename (parsed as observation)
+    from reader_records('{
+        "id": "VARCHAR", "traceId": "VARCHAR", "type": "VARCHAR", "startTime": "VARCHAR", "endTime": "VARCHAR",
+        "latency": "VARCHAR", "model": "VARCHAR", "providedModelName": "VARCHAR",
+        "usageDetails": "MAP(VARCHAR, VARCHAR)", "usage": {"input": "VARCHAR", "output": "VARCHAR"},
+        "costDetails": "MAP(VARCHAR, DOUBLE)", "totalCost": "VARCHAR", "calculatedTotalCost": "VARCHAR",
+        "level": "VARCHAR", "metadata": "JSON", "userId": "VARCHAR", "tags": "JSON", "traceTags": "JSON"
+    }')
 ),
 
 usage_types as (

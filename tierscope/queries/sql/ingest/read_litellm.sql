@@ -1,40 +1,31 @@
 -- LiteLLM StandardLoggingPayload records (ingest_records) -> calls as text (ingest_read); see ingest/formats/litellm.py.
 -- grain: one row per record. prompt_tokens already include cached and cache-write tokens (LiteLLM adds Anthropic's
 -- cache_read_input_tokens and cache_creation_input_tokens to it), so input needs no adjustment.
-with records as (
-    select * from ingest_records
-),
-
-payloads as (
-    select
-        source_line,
-        record_element,
-        reader_reason,
-        record is null as is_malformed,
-        from_json(record, '{
-            "id": "VARCHAR", "trace_id": "VARCHAR", "call_type": "VARCHAR", "status": "VARCHAR",
-            "startTime": "VARCHAR", "endTime": "VARCHAR", "model": "VARCHAR", "model_group": "VARCHAR",
-            "custom_llm_provider": "VARCHAR", "prompt_tokens": "VARCHAR", "completion_tokens": "VARCHAR",
-            "response_cost": "VARCHAR", "cache_hit": "VARCHAR", "request_tags": "JSON", "end_user": "VARCHAR",
-            "response": "JSON", "model_parameters": {"service_tier": "VARCHAR"}, "autorouter_savings": "VARCHAR",
-            "metadata": {
-                "user_api_key_alias": "VARCHAR", "user_api_key_team_alias": "VARCHAR",
-                "user_api_key_team_id": "VARCHAR", "user_api_key_user_id": "VARCHAR",
-                "user_api_key_end_user_id": "VARCHAR", "spend_logs_metadata": "JSON", "requester_metadata": "JSON",
-                "routing_decision": {
-                    "router_model_name": "VARCHAR", "router_type": "VARCHAR", "tier": "VARCHAR",
-                    "tier_label": "VARCHAR", "routed_model": "VARCHAR", "savings_baseline_model": "VARCHAR",
-                    "classifier_model": "VARCHAR", "classifier_cost": "VARCHAR", "escalated": "VARCHAR",
-                    "context_escalated": "VARCHAR", "cause": "VARCHAR", "score": "VARCHAR"
-                },
-                "usage_object": {
-                    "cache_read_input_tokens": "VARCHAR", "cache_creation_input_tokens": "VARCHAR",
-                    "prompt_tokens_details": {"cached_tokens": "VARCHAR", "cache_creation_tokens": "VARCHAR"},
-                    "completion_tokens_details": {"reasoning_tokens": "VARCHAR"}
-                }
+with payloads as (
+    select * rename (parsed as payload)
+    from reader_records('{
+        "id": "VARCHAR", "trace_id": "VARCHAR", "call_type": "VARCHAR", "status": "VARCHAR",
+        "startTime": "VARCHAR", "endTime": "VARCHAR", "model": "VARCHAR", "model_group": "VARCHAR",
+        "custom_llm_provider": "VARCHAR", "prompt_tokens": "VARCHAR", "completion_tokens": "VARCHAR",
+        "response_cost": "VARCHAR", "cache_hit": "VARCHAR", "request_tags": "JSON", "end_user": "VARCHAR",
+        "response": "JSON", "model_parameters": {"service_tier": "VARCHAR"}, "autorouter_savings": "VARCHAR",
+        "metadata": {
+            "user_api_key_alias": "VARCHAR", "user_api_key_team_alias": "VARCHAR",
+            "user_api_key_team_id": "VARCHAR", "user_api_key_user_id": "VARCHAR",
+            "user_api_key_end_user_id": "VARCHAR", "spend_logs_metadata": "JSON", "requester_metadata": "JSON",
+            "routing_decision": {
+                "router_model_name": "VARCHAR", "router_type": "VARCHAR", "tier": "VARCHAR",
+                "tier_label": "VARCHAR", "routed_model": "VARCHAR", "savings_baseline_model": "VARCHAR",
+                "classifier_model": "VARCHAR", "classifier_cost": "VARCHAR", "escalated": "VARCHAR",
+                "context_escalated": "VARCHAR", "cause": "VARCHAR", "score": "VARCHAR"
+            },
+            "usage_object": {
+                "cache_read_input_tokens": "VARCHAR", "cache_creation_input_tokens": "VARCHAR",
+                "prompt_tokens_details": {"cached_tokens": "VARCHAR", "cache_creation_tokens": "VARCHAR"},
+                "completion_tokens_details": {"reasoning_tokens": "VARCHAR"}
             }
-        }') as payload
-    from records
+        }
+    }')
 ),
 
 calls as (

@@ -1,25 +1,16 @@
 -- LiteLLM_SpendLogs rows (ingest_records; CSV cells are text, JSON columns arrive as text holding JSON) -> calls as
 -- text (ingest_read); see ingest/formats/litellm_spend_logs.py. grain: one row per record. prompt_tokens already
 -- include cached and cache-write tokens, as in LiteLLM's logging payload.
-with records as (
-    select * from ingest_records
-),
-
-rows_read as (
-    select
-        source_line,
-        record_element,
-        reader_reason,
-        record is null as is_malformed,
-        from_json(record, '{
-            "request_id": "VARCHAR", "call_type": "VARCHAR", "spend": "VARCHAR", "prompt_tokens": "VARCHAR",
-            "completion_tokens": "VARCHAR", "startTime": "VARCHAR", "endTime": "VARCHAR",
-            "request_duration_ms": "VARCHAR", "model": "VARCHAR", "model_group": "VARCHAR",
-            "custom_llm_provider": "VARCHAR", "user": "VARCHAR", "metadata": "JSON", "cache_hit": "VARCHAR",
-            "request_tags": "JSON", "team_id": "VARCHAR", "end_user": "VARCHAR", "session_id": "VARCHAR",
-            "status": "VARCHAR", "autorouter_savings": "VARCHAR"
-        }') as spend_log
-    from records
+with rows_read as (
+    select * rename (parsed as spend_log)
+    from reader_records('{
+        "request_id": "VARCHAR", "call_type": "VARCHAR", "spend": "VARCHAR", "prompt_tokens": "VARCHAR",
+        "completion_tokens": "VARCHAR", "startTime": "VARCHAR", "endTime": "VARCHAR",
+        "request_duration_ms": "VARCHAR", "model": "VARCHAR", "model_group": "VARCHAR",
+        "custom_llm_provider": "VARCHAR", "user": "VARCHAR", "metadata": "JSON", "cache_hit": "VARCHAR",
+        "request_tags": "JSON", "team_id": "VARCHAR", "end_user": "VARCHAR", "session_id": "VARCHAR",
+        "status": "VARCHAR", "autorouter_savings": "VARCHAR"
+    }')
 ),
 
 unpacked as (

@@ -3,33 +3,24 @@
 -- its completion / output tokens include reasoning tokens, as the contract does. Batch calls are priced at the batch
 -- price. A line without a body time (an HTTP error) takes the latest time of the file's answered lines, else the
 -- file's modification time ($file_time).
-with records as (
-    select * from ingest_records
-),
-
-lines as (
-    select
-        source_line,
-        record_element,
-        reader_reason,
-        record is null as is_malformed,
-        from_json(record, '{
-            "id": "VARCHAR", "custom_id": "VARCHAR",
-            "response": {"status_code": "VARCHAR", "body": {
-                "id": "VARCHAR", "object": "VARCHAR", "created": "VARCHAR", "created_at": "VARCHAR",
-                "model": "VARCHAR", "status": "VARCHAR", "metadata": "JSON", "error": "JSON",
-                "usage": {
-                    "prompt_tokens": "VARCHAR", "completion_tokens": "VARCHAR", "input_tokens": "VARCHAR",
-                    "output_tokens": "VARCHAR",
-                    "prompt_tokens_details": {"cached_tokens": "VARCHAR"},
-                    "input_tokens_details": {"cached_tokens": "VARCHAR"},
-                    "completion_tokens_details": {"reasoning_tokens": "VARCHAR"},
-                    "output_tokens_details": {"reasoning_tokens": "VARCHAR"}
-                }
-            }},
-            "error": "JSON"
-        }') as batch_line
-    from records
+with lines as (
+    select * rename (parsed as batch_line)
+    from reader_records('{
+        "id": "VARCHAR", "custom_id": "VARCHAR",
+        "response": {"status_code": "VARCHAR", "body": {
+            "id": "VARCHAR", "object": "VARCHAR", "created": "VARCHAR", "created_at": "VARCHAR",
+            "model": "VARCHAR", "status": "VARCHAR", "metadata": "JSON", "error": "JSON",
+            "usage": {
+                "prompt_tokens": "VARCHAR", "completion_tokens": "VARCHAR", "input_tokens": "VARCHAR",
+                "output_tokens": "VARCHAR",
+                "prompt_tokens_details": {"cached_tokens": "VARCHAR"},
+                "input_tokens_details": {"cached_tokens": "VARCHAR"},
+                "completion_tokens_details": {"reasoning_tokens": "VARCHAR"},
+                "output_tokens_details": {"reasoning_tokens": "VARCHAR"}
+            }
+        }},
+        "error": "JSON"
+    }')
 ),
 
 timed as (

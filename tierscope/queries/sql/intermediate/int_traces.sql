@@ -2,7 +2,7 @@
 -- Logical requests: the calls that share a trace_id (retries, fallbacks, cascade escalations), grouped from the
 -- priced calls (rows of int_priced_calls) of the relation named by priced, which holds every call of its traces.
 -- grain: one row per trace. A trace is escalated when any call is marked escalated or its final call was served
--- by a tier above the task's default tier (DESIGN §5). cost_usd sums the priced calls; unpriced_calls counts the rest.
+-- by a tier above the task's default tier (docs/concepts.md). cost_usd sums the priced calls; unpriced_calls counts the rest.
 -- Token sums are HUGEINT, as in the rollups built from them: a stored sum never overflows.
 -- The answer (the last call) keeps its token counts and its input-size band.
 -- Most traces are one call, whose trace row is that call's own values: only the calls of traces of several calls

@@ -30,7 +30,7 @@ current_prices as (
     qualify row_number() over (partition by model order by effective_from desc) = 1
 ),
 
--- requests per UTC day with traffic for the task (the daily trace rollup): the monthly basis of queries/simulate
+-- requests per UTC day with traffic for the task (the daily trace rollup): the monthly basis of queries/scenario
 observed_traffic as (
     select
         task_type,

@@ -1,5 +1,5 @@
 -- params: start_at, end_at, task_types, teams, providers
--- Escalation rate per task type and drift window, against the task's baseline (DESIGN §5).
+-- Escalation rate per task type and drift window, against the task's baseline (docs/concepts.md).
 -- grain: one row per task type x window. The baseline is routing.yaml's baseline_escalation_rate, else the rate
 -- over the first drift.baseline_days UTC days of that task's data. A window is judged only with >= min_requests
 -- traces, and flagged when its rate exceeds the limit: baseline x (1 + threshold) (relative) or baseline + threshold.

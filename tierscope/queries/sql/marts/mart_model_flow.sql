@@ -1,6 +1,6 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- Traffic that did not end where it asked to go: per trace, the model (or tier alias) its first call requested and
--- the model that served its last call. A trace counts when it is escalated (DESIGN §5), its final served tier is not
+-- the model that served its last call. A trace counts when it is escalated (docs/concepts.md), its final served tier is not
 -- the requested tier, or it asked for a specific model and another one answered (a fallback). Traces whose request
 -- names no model are left out. grain: one row per requested x served model; cost_usd sums priced calls. Read from
 -- the daily trace rollup.

@@ -1,5 +1,5 @@
 -- params: start_at, end_at, task_types, teams, providers
--- Calls whose log names no served model (DESIGN §3): kept, priced by the requested model, counted as unattributed.
+-- Calls whose log names no served model (docs/formats.md): kept, priced by the requested model, counted as unattributed.
 -- grain: one row per requested model as logged ('(none)' when absent) x task type; sources lists the files.
 with calls as (
     select * from int_call_exceptions_in_scope(start_at, end_at, task_types, teams, providers)

@@ -1,6 +1,6 @@
 -- params: start_at, end_at, task_types, teams, providers
 -- What-if: the traffic in scope repriced under each scenario tier map (registered as scenario_tiers,
--- scenario_tasks and scenario_settings by queries/simulate.py). grain: one row per scenario x task type. USD.
+-- scenario_tasks and scenario_settings by queries/scenario.py). grain: one row per scenario x task type. USD.
 -- It reads the simulator's daily trace rollup (int_trace_groups_in_scope with simulator), whose groups hold traces
 -- alike in everything the simulation looks at: day, task, the tiers and models that served them, the answer's price
 -- variant and input band, with the answer's token sums (a cost is linear in tokens at one price, so a group is
@@ -19,7 +19,7 @@
 -- map (current_map_cost_usd) and under the scenario (scenario_cost_usd). repricing_usd = baseline - current map is
 -- what the current map itself changes (traces served outside their task's tier); map_savings_usd = current map -
 -- scenario is what the scenario's edits save, summed group by group, so an unedited map saves exactly 0.
--- period_days is the number of UTC days with traffic in scope: the monthly basis (queries/simulate.per_month).
+-- period_days is the number of UTC days with traffic in scope: the monthly basis (queries/scenario.per_month).
 with scoped_groups as (
     select * from int_trace_groups_in_scope(start_at, end_at, task_types, teams, providers, simulator := true)
 ),

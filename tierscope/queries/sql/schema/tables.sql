@@ -20,6 +20,10 @@ create table if not exists ingests (
 -- databases made before the calls table had its name (it was `requests`) keep their rows under the new one
 alter table if exists requests rename to calls;
 
+-- The one declaration of each canonical field's type (its name is listed in ingest/fields.py). It lives here because
+-- this table is what stores a call, and every other use asks it: validation (ingest/normalize.sql) converts the staged
+-- text into these types (tests/test_formats.py checks they agree), and the generic reader reads the DOUBLE and
+-- BOOLEAN fields typed by reading them from the database (fields.field_types), not from a list of its own.
 create table if not exists calls (
     request_id varchar not null,
     trace_id varchar not null,

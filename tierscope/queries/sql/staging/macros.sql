@@ -10,7 +10,7 @@ create or replace macro model_key(model_name) as
 -- token_cost_usd: the cost of token counts (a struct or row with input_tokens, cached_input_tokens,
 -- cache_write_tokens, output_tokens, reasoning_tokens) at prices (a struct or row with the five
 -- *_usd_per_1m_tokens columns of stg_prices): uncached input, cache reads, cache writes, visible output and reasoning
--- each at their own price (DESIGN §5). NULL when the prices are (an unpriced model).
+-- each at their own price (docs/concepts.md). NULL when the prices are (an unpriced model).
 create or replace macro token_cost_usd(tokens, prices) as (
     greatest(tokens.input_tokens - tokens.cached_input_tokens - tokens.cache_write_tokens, 0)
         * prices.input_usd_per_1m_tokens

@@ -1,8 +1,10 @@
-"""Starting the dashboard: ``streamlit run dashboard/app.py`` in a child process, on the loopback address.
+"""The process behind ``tierscope dashboard``: ``streamlit run dashboard/app.py`` in a child process, on the loopback
+address. Process management for a command, so it lives with the CLI; it starts the app by its file and imports
+nothing of the dashboard.
 
 The database and config files travel to the app as TIERSCOPE_DB / TIERSCOPE_PRICES / TIERSCOPE_ROUTING (absolute
-paths). Streamlit runs from this package's folder so that ``.streamlit/config.toml`` (headless, upload limit, no
-usage statistics) applies wherever the command was typed.
+paths). Streamlit runs from the dashboard package's folder so that ``.streamlit/config.toml`` (headless, upload
+limit, no usage statistics) applies wherever the command was typed.
 
 The child holds the database, so it must not outlive this process: SIGTERM and SIGINT are passed on to it, it gets
 :data:`STOP_SECONDS` to shut down (its ingester finishes its step), then it is killed; its owner file goes with it.
@@ -22,7 +24,7 @@ import urllib.request
 import webbrowser
 from pathlib import Path
 
-APP = Path(__file__).resolve().parent / "app.py"
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 # Streamlit reads .streamlit/config.toml from its working folder: the one shipped beside app.py
 APP_DIR = APP.parent
 ADDRESS = "127.0.0.1"
