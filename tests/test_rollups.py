@@ -153,17 +153,18 @@ def assert_marts_equal_raw_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 def assert_rollups_equal_a_rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """The incrementally merged rollups hold exactly what grouping every call and trace afresh gives."""
-    every = "'-infinity', 'infinity', 'infinity', 'infinity'"
+    every_trace = "with all_traces as (select * from int_trace_slice()) select * from "
     for table, fresh in [
-        ("call_rollup", f"int_call_groups({every}, null, null)"),
-        ("trace_rollup", f"int_trace_groups({every}, false)"),
-        ("simulator_rollup", "int_simulator_groups('trace_rollup', true)"),  # the fold of trace_rollup, just compared
-        ("trace_cost_histogram", f"int_trace_cost_buckets({every}, false)"),
-        ("call_output_histogram", f"int_call_output_buckets({every}, null, null)"),
-        ("call_exceptions", "int_call_exceptions(null, null)"),
+        ("call_rollup", "select * from int_call_groups()"),
+        ("trace_rollup", every_trace + "int_trace_groups('all_traces')"),
+        # the fold of trace_rollup, just compared
+        ("simulator_rollup", "select * from int_simulator_groups('trace_rollup', true)"),
+        ("trace_cost_histogram", every_trace + "int_trace_cost_buckets('all_traces')"),
+        ("call_output_histogram", "select * from int_call_output_buckets()"),
+        ("call_exceptions", "select * from int_call_exceptions(null, null)"),
     ]:
         kept = con.sql(f"select * from {table}").pl()
-        rebuilt = con.sql(f"select * from {fresh}").pl()
+        rebuilt = con.sql(fresh).pl()
         keys = [name for name, dtype in kept.schema.items() if not dtype.is_float()]
         assert kept.height == rebuilt.height > 0, table
         assert_frame_equal(

@@ -1,14 +1,13 @@
--- params: from_at := '-infinity', to_at := 'infinity', also_from_at := 'infinity', also_to_at := 'infinity', use_changes := false
--- Traces added up per UTC day (of their first call) and every dimension a trace-level mart or the what-if
--- simulator groups on: the grain of the daily trace rollup (derived/trace_rollup.sql). Reads the traces started in
--- [from_at, to_at) or [also_from_at, also_to_at), or, with use_changes, the signed trace changes of a refresh
--- (trace_rollup_changes: +1 for a trace's new version, -1 for the version it replaces). The answer (the trace's
--- last call) keeps its token sums, price variant and input-size band (stg_input_bands), which is all the simulator
--- needs: a call's cost is linear in its token counts at one price, and the guard and long-context decisions are the
--- same across a band.
+-- params: traces
+-- Signed traces (the relation named by traces, in int_trace_slice's shape: +1 for a trace, -1 for a trace version a
+-- refresh replaces) added up per UTC day (of their first call) and every dimension a trace-level mart or the what-if
+-- simulator groups on: the grain of the daily trace rollup (derived/trace_rollup.sql). The answer (the trace's last
+-- call) keeps its token sums, price variant and input-size band (stg_input_bands), which is all the simulator needs:
+-- a call's cost is linear in its token counts at one price, and the guard and long-context decisions are the same
+-- across a band.
 -- grain: one row per day x dimensions; requests counts traces.
 with changes as (
-    select * from int_trace_slice(from_at, to_at, also_from_at, also_to_at, use_changes)
+    select * from query_table(traces)
 ),
 
 grouped as (

@@ -1,20 +1,17 @@
--- params: from_at := '-infinity', to_at := 'infinity', also_from_at := 'infinity', also_to_at := 'infinity', use_changes := false
--- The traces a rollup is grouped from, each with a sign: those started in [from_at, to_at) or
--- [also_from_at, also_to_at) (+1), grouped from the calls anchored there (trace_started_at: all of those traces'
--- calls, and only theirs), or, with use_changes, the signed trace changes of a refresh (trace_rollup_changes: +1
--- for a trace's new version, -1 for the version it replaces). grain: one row per trace (version).
+-- params: from_at := '-infinity', to_at := 'infinity', also_from_at := 'infinity', also_to_at := 'infinity'
+-- The traces started in [from_at, to_at) or [also_from_at, also_to_at) (all of them by default), grouped from the
+-- calls anchored there (trace_started_at: all of those traces' calls, and only theirs), each with sign +1: the
+-- signed traces int_trace_groups and int_trace_cost_buckets add up (a refresh's trace changes have the same shape,
+-- with -1 for a trace version that is replaced). grain: one row per trace.
 with anchored_calls as (
     select *
     from int_priced_calls
-    where not use_changes
-      and ((trace_started_at >= from_at::timestamp and trace_started_at < to_at::timestamp)
-           or (trace_started_at >= also_from_at::timestamp and trace_started_at < also_to_at::timestamp))
+    where (trace_started_at >= from_at::timestamp and trace_started_at < to_at::timestamp)
+       or (trace_started_at >= also_from_at::timestamp and trace_started_at < also_to_at::timestamp)
 ),
 
-changes as (
+signed_traces as (
     select *, 1 as sign from int_traces('anchored_calls')
-    union all by name
-    select * from trace_rollup_changes where use_changes
 )
 
-select * from changes
+select * from signed_traces

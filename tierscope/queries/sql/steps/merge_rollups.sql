@@ -28,7 +28,7 @@ delete from call_rollup where day in (select day from call_rollup_delta);
 insert into call_rollup by name select * from call_rollup_merged;
 
 create or replace temp table trace_rollup_delta as
-select * from int_trace_groups(use_changes := true);
+select * from int_trace_groups('derived_trace_changes');
 
 create or replace temp table trace_rollup_merged as
 select
@@ -54,7 +54,7 @@ insert into simulator_rollup by name
 select * from int_simulator_groups('trace_rollup', true) where day in (select day from trace_rollup_delta);
 
 create or replace temp table trace_cost_histogram_delta as
-select * from int_trace_cost_buckets(use_changes := true);
+select * from int_trace_cost_buckets('derived_trace_changes');
 
 create or replace temp table trace_cost_histogram_merged as
 select * exclude (requests), sum(requests)::bigint as requests
@@ -87,7 +87,7 @@ delete from call_output_histogram where day in (select day from call_output_hist
 
 insert into call_output_histogram by name select * from call_output_histogram_merged;
 
-delete from trace_rollup_changes;
+drop table derived_trace_changes;
 
 drop table call_rollup_delta;
 drop table call_rollup_merged;
