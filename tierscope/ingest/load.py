@@ -355,8 +355,9 @@ def _close_ingest(
 
 
 def _create_view(con: duckdb.DuckDBPyConnection, name: str, sql_file: str) -> None:
-    """A temp view of one SQL file's query."""
-    con.execute(f"create or replace temp view {name} as\n" + sql_text(sql_file))
+    """A temp view of one SQL file's query (its time, binding the query, counts to that file's step)."""
+    with timed(sql_file):
+        con.execute(f"create or replace temp view {name} as\n" + sql_text(sql_file))
 
 
 def _problems(con: duckdb.DuckDBPyConnection, file: _File) -> tuple[Problem, ...]:
