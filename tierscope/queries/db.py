@@ -583,20 +583,18 @@ def price_tables(price_book: PriceBook) -> dict[str, pa.Table]:
         row for name, spec in price_book.models.items() for entry in spec.prices for row in _price_rows(name, entry)
     ]
     return {
-        "cfg_models": _table(
-            models, [("model", pa.string()), ("provider", pa.string()), ("context_window", pa.int64())]
-        ),
-        "cfg_model_aliases": _table(aliases, [("model", pa.string()), ("alias", pa.string())]),
+        "cfg_models": _table(models, [("model", pl.String), ("provider", pl.String), ("context_window", pl.Int64)]),
+        "cfg_model_aliases": _table(aliases, [("model", pl.String), ("alias", pl.String)]),
         "cfg_prices": _table(
             prices,
             [
-                ("model", pa.string()),
-                ("price_variant", pa.string()),
-                ("effective_from", pa.timestamp("us")),
-                ("is_long_context", pa.bool_()),
-                ("long_context_above_tokens", pa.int64()),
+                ("model", pl.String),
+                ("price_variant", pl.String),
+                ("effective_from", pl.Datetime("us")),
+                ("is_long_context", pl.Boolean),
+                ("long_context_above_tokens", pl.Int64),
                 *[
-                    (f"{key}_usd_per_1m_tokens", pa.float64())
+                    (f"{key}_usd_per_1m_tokens", pl.Float64)
                     for key in ("input", "output", "cached_input", "cache_write", "reasoning")
                 ],
             ],
@@ -645,43 +643,44 @@ def routing_tables(routing: Routing) -> dict[str, pa.Table]:
     return {
         "cfg_tiers": _table(
             tiers,
-            [("tier", pa.string()), ("tier_rank", pa.int32()), ("model", pa.string()), ("model_rank", pa.int32())],
+            [("tier", pl.String), ("tier_rank", pl.Int32), ("model", pl.String), ("model_rank", pl.Int32)],
         ),
         "cfg_tasks": _table(
             tasks,
             [
-                ("task_type", pa.string()),
-                ("tier", pa.string()),
-                ("baseline_escalation_rate", pa.float64()),
-                ("blast_radius", pa.string()),
-                ("expected_output_tokens", pa.int64()),
-                ("quality_gate", pa.string()),
-                ("requests_per_day", pa.float64()),
+                ("task_type", pl.String),
+                ("tier", pl.String),
+                ("baseline_escalation_rate", pl.Float64),
+                ("blast_radius", pl.String),
+                ("expected_output_tokens", pl.Int64),
+                ("quality_gate", pl.String),
+                ("requests_per_day", pl.Float64),
             ],
         ),
         "cfg_task_type_rules": _table(
-            task_type_rules, [("rule_rank", pa.int32()), ("kind", pa.string()), ("rule_key", pa.string())]
+            task_type_rules, [("rule_rank", pl.Int32), ("kind", pl.String), ("rule_key", pl.String)]
         ),
-        "cfg_settings": _table(settings, [("default_tier", pa.string()), ("context_guard_ratio", pa.float64())]),
+        "cfg_settings": _table(settings, [("default_tier", pl.String), ("context_guard_ratio", pl.Float64)]),
         "cfg_drift": _table(
             drift,
             [
-                ("drift_threshold", pa.float64()),
-                ("drift_mode", pa.string()),
-                ("drift_window_seconds", pa.int64()),
-                ("drift_min_requests", pa.int64()),
-                ("drift_baseline_days", pa.int64()),
+                ("drift_threshold", pl.Float64),
+                ("drift_mode", pl.String),
+                ("drift_window_seconds", pl.Int64),
+                ("drift_min_requests", pl.Int64),
+                ("drift_baseline_days", pl.Int64),
             ],
         ),
-        "cfg_profiling": _table(
-            profiling, [("profiling_route_at", pa.float64()), ("profiling_monitor_at", pa.float64())]
-        ),
+        "cfg_profiling": _table(profiling, [("profiling_route_at", pl.Float64), ("profiling_monitor_at", pl.Float64)]),
     }
 
 
-def _table(rows: Sequence[Mapping[str, object]], columns: list[tuple[str, pa.DataType]]) -> pa.Table:
-    """One cfg_* table: its rows with the given columns and types."""
-    return pa.Table.from_pylist(rows, schema=pa.schema(columns))
+def _table(
+    rows: Sequence[Mapping[str, object]], columns: list[tuple[str, pl.DataType | type[pl.DataType]]]
+) -> pa.Table:
+    """One cfg_* table: its rows with the given columns and types. Made by Polars: pyarrow's own conversion from
+    Python values imports pandas (half a second of every command's start) to check for its types."""
+    return pl.DataFrame(list(rows), schema=dict(columns)).to_arrow()
 
 
 def load_config_tables(con: duckdb.DuckDBPyConnection, price_book: PriceBook, routing: Routing) -> None:

@@ -145,13 +145,14 @@ def per_month(cost: pl.Expr | float | None, days_with_traffic: pl.Expr | float |
 
 def scenario_tables(scenarios: Mapping[str, Routing]) -> dict[str, pa.Table]:
     """The scenarios' tiers, tasks and settings as Arrow tables with a leading ``scenario`` column."""
-    parts: dict[str, list[pa.Table]] = {name: [] for name in SCENARIO_TABLES}
+    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SCENARIO_TABLES}
     for scenario, routing in scenarios.items():
         tables = routing_tables(routing)
         for target, source in SCENARIO_TABLES.items():
-            table = tables[source]
-            parts[target].append(table.add_column(0, "scenario", pa.array([scenario] * table.num_rows, pa.string())))
-    return {name: pa.concat_tables(tables) for name, tables in parts.items()}
+            frame = pl.DataFrame(pl.from_arrow(tables[source]))
+            parts[target].append(frame.select(pl.lit(scenario, pl.String).alias("scenario"), pl.all()))
+    # through Polars: pyarrow's conversion from Python values imports pandas (see db._table)
+    return {name: pl.concat(frames).to_arrow() for name, frames in parts.items()}
 
 
 def whatif(con: duckdb.DuckDBPyConnection, scenarios: Mapping[str, Routing], scope: Scope = ALL) -> pl.DataFrame:
