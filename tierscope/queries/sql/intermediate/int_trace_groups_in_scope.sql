@@ -5,11 +5,7 @@
 -- the what-if's keys, the other dimensions NULL), for mart_whatif, which folds every row to those keys.
 -- grain: one row per day x dimensions.
 with edge_traces as (
-    -- the traces of the partial days at both edges, in one read of the rows
-    select * from int_trace_slice(
-        from_at := scope_head_from(start_at), to_at := scope_head_to(start_at, end_at),
-        also_from_at := scope_tail_from(start_at, end_at), also_to_at := scope_tail_to(end_at)
-    )
+    select * from int_trace_edges(start_at, end_at)
 ),
 
 edges as (
